@@ -1,0 +1,217 @@
+"""The ``ps1tap`` command: PS1 DR2 light curves, cones, detections and ADQL from the shell.
+
+Data go to standard output (CSV) or to a file (``--output``; the format follows the extension:
+``.ecsv``, ``.csv``, ``.fits``, ``.vot``/``.xml``); progress and status go to standard error.
+Exit status: 0 success, 1 the service failed or could not be reached, 2 bad input (including an
+unknown target), 3 nothing found.
+
+Examples
+--------
+::
+
+    ps1tap lightcurve "KQ UMa" --period 0.48636 --plot kq_uma.png
+    ps1tap lightcurve 190361393344112894 --output kq_uma.ecsv
+    ps1tap region "187.706 12.391" 0.2deg --output m87.csv
+    ps1tap detections 153102917444859851 --min-qf 0.9
+    ps1tap query "SELECT TOP 5 f.filterID, f.filterType FROM dbo.Filter AS f"
+    PS1TAP_SERVER=http://localhost:8080/tap ps1tap lightcurve "139.33446 68.63509"
+"""
+import argparse
+import os
+import sys
+import warnings
+
+__all__ = ["main"]
+
+EXIT_OK, EXIT_SERVICE, EXIT_INPUT, EXIT_EMPTY = 0, 1, 2, 3
+_FORMATS = {".ecsv": "ascii.ecsv", ".csv": "ascii.csv", ".fits": "fits", ".fit": "fits",
+            ".vot": "votable", ".xml": "votable"}
+
+
+class _Empty(Exception):
+    """Nothing matched."""
+
+
+def _parser():
+    parser = argparse.ArgumentParser(
+        prog="ps1tap", description="Pan-STARRS1 DR2 through MAST's TAP service.",
+        epilog="The server is --server, else $PS1TAP_SERVER, else MAST.")
+    parser.add_argument("--server", help="TAP base URL (default: $PS1TAP_SERVER or MAST)")
+    parser.add_argument("--timeout", type=float, help="seconds per HTTP request")
+    parser.add_argument("--no-cache", action="store_true", help="do not use the on-disk cache")
+    parser.add_argument("-q", "--quiet", action="store_true", help="no status messages")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    lc = commands.add_parser("lightcurve", help="light curves of one target, plotted or saved")
+    lc.add_argument("target", help="a name, 'ra dec' (degrees or sexagesimal), or a PS1 objID")
+    lc.add_argument("--radius", default="1 arcsec", help="search radius around a position")
+    _measurement_options(lc)
+    lc.add_argument("--flux", choices=("psf", "ap", "kron"), default="psf")
+    lc.add_argument("--quality", default="default",
+                    help="quality bitmask: default (the tutorial's psfQfPerfect >= 0.9 cut), hard, "
+                         "none, or an integer")
+    lc.add_argument("--period", type=float, help="fold with this period (days)")
+    lc.add_argument("--epoch", type=float, help="epoch of phase zero (MJD, TAI)")
+    lc.add_argument("--cycles", type=int, choices=(1, 2), default=2, help="cycles shown when folded")
+    lc.add_argument("--combine", action="store_true",
+                    help="fold all filters together as differences from their means (eclipsing "
+                         "binaries)")
+    lc.add_argument("--find-period", action="store_true",
+                    help="multi-band Lomb-Scargle period search (used to fold without --period)")
+    lc.add_argument("--plot", metavar="FILE.png", help="save a plot")
+    lc.add_argument("--output", metavar="FILE", help="save the measurements (.ecsv .csv .fits .vot)")
+
+    region = commands.add_parser("region", help="objects in a cone (dbo.MeanObjectView by default)")
+    region.add_argument("coordinates", help="'ra dec' in degrees or sexagesimal")
+    region.add_argument("radius", help="e.g. '2 arcsec', 0.2deg, or degrees")
+    region.add_argument("--table", default="mean", help="mean, stack, forced_mean, or a table name")
+    region.add_argument("--columns", help="comma-separated column names")
+    region.add_argument("--min-detections", type=int, default=2,
+                        help="nDetections at least this (default 2; 0 for no cut)")
+    region.add_argument("--output", metavar="FILE")
+
+    detections = commands.add_parser("detections", help="measurements of objects by objID")
+    detections.add_argument("objid", nargs="*", help="PS1 objIDs")
+    detections.add_argument("--from-file", metavar="FILE", help="objIDs, one per line")
+    _measurement_options(detections)
+    detections.add_argument("--output", metavar="FILE")
+
+    query = commands.add_parser("query", help="run ADQL as written")
+    query.add_argument("adql", help="the query ('-' reads it from standard input)")
+    query.add_argument("--async", dest="async_job", action="store_true", help="run as an async job")
+    query.add_argument("--maxrec", type=int, help="row limit")
+    query.add_argument("--output", metavar="FILE")
+    return parser
+
+
+def _measurement_options(parser):
+    parser.add_argument("--photometry", choices=("detection", "forced"), default="detection")
+    parser.add_argument("--bands", help="filters, e.g. gri (default all)")
+    parser.add_argument("--min-qf", type=float, help="server-side cut psfQfPerfect >= MIN_QF")
+
+
+def main(argv=None):
+    """Run the ``ps1tap`` command; returns the exit status."""
+    args = _parser().parse_args(argv)
+    from astropy.utils.exceptions import AstropyWarning
+    from astroquery.exceptions import InvalidQueryError, RemoteServiceError, TimeoutError
+
+    def status(message):
+        if not args.quiet:
+            print(f"ps1tap: {message}", file=sys.stderr)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", AstropyWarning)
+        warnings.showwarning = lambda message, category, *rest: status(f"warning: {message}")
+        try:
+            from . import PanstarrsTapClass
+
+            client = PanstarrsTapClass(server=args.server, timeout=args.timeout)
+            status(f"server {client.server}")
+            return _COMMANDS[args.command](client, args, status)
+        except _Empty as exc:
+            status(str(exc))
+            return EXIT_EMPTY
+        except (InvalidQueryError, ValueError) as exc:
+            print(f"ps1tap: error: {exc}", file=sys.stderr)
+            return EXIT_INPUT
+        except (RemoteServiceError, TimeoutError, OSError) as exc:
+            print(f"ps1tap: error: the service at {client.server} failed: {exc}", file=sys.stderr)
+            return EXIT_SERVICE
+        except KeyboardInterrupt:
+            print("ps1tap: interrupted", file=sys.stderr)
+            return 130
+
+
+def _write(table, output, status):
+    if len(table) == 0:
+        raise _Empty("nothing found")
+    if output is None:
+        table.write(sys.stdout, format="ascii.csv")
+        return EXIT_OK
+    extension = os.path.splitext(output)[1].lower()
+    if extension not in _FORMATS:
+        raise ValueError(f"cannot tell the format of {output!r}; use one of {', '.join(_FORMATS)}")
+    table.write(output, format=_FORMATS[extension], overwrite=True)
+    status(f"wrote {len(table)} rows to {output}")
+    return EXIT_OK
+
+
+def _lightcurve(client, args, status):
+    from .lightcurves import to_lightcurves
+
+    quality = int(args.quality) if args.quality.lstrip("-").isdigit() else args.quality
+    status(f"fetching the light curves of {args.target}")
+    table = client._target_measurements(args.target, radius=args.radius, photometry=args.photometry,
+                                        bands=args.bands, min_qf=args.min_qf, cache=not args.no_cache)
+    lcs = to_lightcurves(table, flux=args.flux, quality_bitmask=quality)
+    for lc in lcs:
+        status(f"  {lc.meta['FILTER']}: {len(lc)} points")
+    period, epoch = args.period, args.epoch
+    if args.find_period:
+        from .periods import find_period
+
+        found = find_period(lcs)
+        status(f"period search: best period {found.period:.6g} d (power {found.power:.3g}, "
+               f"false-alarm probability {found.false_alarm:.2g})")
+        period = period or found.period
+    if args.plot:
+        _plot(lcs, args.plot, period, epoch, args.cycles, args.combine, args.target)
+        status(f"plotted to {args.plot}")
+    if args.output or not args.plot:
+        return _write(table, args.output, status)
+    return EXIT_OK
+
+
+def _plot(lcs, filename, period, epoch, cycles, combine, title):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from . import plots
+
+    if combine:
+        if period is None:
+            raise ValueError("--combine folds the combined light curve: give --period or --find-period")
+        axes = plots.plot_combined(lcs, period=period, epoch=epoch, cycles=cycles)
+    elif period is not None:
+        axes = plots.plot_folded(lcs, period=period, epoch=epoch, cycles=cycles)
+    else:
+        axes = plots.plot_bands(lcs)
+    figure = axes.figure if hasattr(axes, "figure") else axes
+    figure.suptitle(str(title))
+    figure.savefig(filename, dpi=100)
+
+
+def _region(client, args, status):
+    columns = [c.strip() for c in args.columns.split(",")] if args.columns else None
+    table = client.query_region(args.coordinates, args.radius, table=args.table, columns=columns,
+                                min_detections=args.min_detections or None, cache=not args.no_cache)
+    status(f"{len(table)} objects")
+    return _write(table, args.output, status)
+
+
+def _detections(client, args, status):
+    ids = list(args.objid)
+    if args.from_file:
+        with open(args.from_file) as handle:
+            ids += [line.split("#")[0].strip() for line in handle if line.split("#")[0].strip()]
+    if not ids:
+        raise ValueError("give objIDs as arguments or with --from-file")
+    table = client.get_detections(ids, photometry=args.photometry, bands=args.bands,
+                                  min_qf=args.min_qf, cache=not args.no_cache)
+    status(f"{len(table)} measurements of {len(set(table['objID']))} objects")
+    return _write(table, args.output, status)
+
+
+def _query(client, args, status):
+    adql = sys.stdin.read() if args.adql == "-" else args.adql
+    table = client.query_tap(adql, async_job=args.async_job, maxrec=args.maxrec,
+                             cache=not args.no_cache)
+    status(f"{len(table)} rows")
+    return _write(table, args.output, status)
+
+
+_COMMANDS = {"lightcurve": _lightcurve, "region": _region, "detections": _detections, "query": _query}
+
+if __name__ == "__main__":
+    sys.exit(main())

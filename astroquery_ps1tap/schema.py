@@ -1,0 +1,150 @@
+"""What the package knows about the PS1 DR2 schema at MAST.
+
+Table and column names in the service's spelling, their database types and units, the filters, and
+the flag bits.  Everything here is read from ``data/ps1dr2_schema.json`` (built by
+``tools/build_schema.py`` from MAST's own catalogues), never from a service response: the live
+service has returned the same columns in different letter case and with wrong units over time (see
+the developer notes), so results are shaped against this schema.
+
+Look-ups are case-insensitive and return the canonical spelling; unknown names raise
+`~astroquery.exceptions.InvalidQueryError` with a "did you mean" suggestion.
+"""
+import difflib
+import functools
+import json
+from collections import namedtuple
+from pathlib import Path
+
+from astroquery.exceptions import InvalidQueryError
+
+__all__ = ["FILTERS", "FILTER_IDS", "TABLE_ALIASES", "Column", "tables", "resolve_table",
+           "columns", "resolve_column", "INFO_FLAGS"]
+
+#: PS1 filters in wavelength order; ``filterID`` 1..5 in ``dbo.Filter``.
+FILTERS = ("g", "r", "i", "z", "y")
+FILTER_IDS = {i + 1: band for i, band in enumerate(FILTERS)}
+
+#: Short names accepted wherever a table is asked for.
+TABLE_ALIASES = {
+    "mean": "dbo.MeanObjectView",
+    "stack": "dbo.StackObjectView",
+    "forced_mean": "dbo.ForcedMeanObjectView",
+    "detection": "dbo.Detection",
+    "forced": "dbo.ForcedWarpMeasurement",
+}
+
+#: ``infoFlag`` bits of single-epoch and forced measurements (``dbo.DetectionFlags``).
+INFO_FLAGS = {
+    "PSFMODEL": 0x1, "EXTMODEL": 0x2, "FITTED": 0x4, "FAIL": 0x8, "POOR": 0x10, "PAIR": 0x20,
+    "PSFSTAR": 0x40, "SATSTAR": 0x80, "BLEND": 0x100, "EXTERNAL": 0x200, "BADPSF": 0x400,
+    "DEFECT": 0x800, "SATURATED": 0x1000, "CR_LIMIT": 0x2000, "EXT_LIMIT": 0x4000,
+    "MOMENTS_FAILURE": 0x8000, "SKY_FAILURE": 0x10000, "SKYVAR_FAILURE": 0x20000,
+    "BELOW_MOMENTS_SN": 0x40000, "BIG_RADIUS": 0x100000, "AP_MAGS": 0x200000,
+    "BLEND_FIT": 0x400000, "EXTENDED_FIT": 0x800000, "EXTENDED_STATS": 0x1000000,
+}
+
+Column = namedtuple("Column", "name dbtype unit description")
+Column.__doc__ = """One column of a PS1 DR2 table: canonical name, database type, unit string, description."""
+
+
+@functools.lru_cache(maxsize=None)
+def _schema():
+    path = Path(__file__).with_name("data") / "ps1dr2_schema.json"
+    raw = json.loads(path.read_text())
+    return {table: {c[0].lower(): Column(*c) for c in cols} for table, cols in raw.items()}
+
+
+@functools.lru_cache(maxsize=None)
+def _table_index():
+    index = {}
+    for table in _schema():
+        index[table.lower()] = table
+        index.setdefault(table.split(".", 1)[1].lower(), table)
+    return index
+
+
+def tables():
+    """Return the qualified names of all tables the service publishes (``dbo.MeanObjectView``, ...)."""
+    return sorted(_schema())
+
+
+def _suggest(word, candidates):
+    lookup = {c.lower(): c for c in candidates}
+    close = difflib.get_close_matches(word.lower(), list(lookup), n=3, cutoff=0.6)
+    return ", ".join(repr(lookup[c]) for c in close)
+
+
+def resolve_table(name):
+    """Return the canonical qualified name of a table.
+
+    Parameters
+    ----------
+    name : str
+        A short alias (``"mean"``, ``"stack"``, ``"forced_mean"``, ``"detection"``, ``"forced"``),
+        or a table name with or without ``dbo.``, in any letter case.
+
+    Raises
+    ------
+    astroquery.exceptions.InvalidQueryError
+        If the table is unknown; the message suggests close names.
+
+    Examples
+    --------
+    >>> resolve_table("mean")
+    'dbo.MeanObjectView'
+    >>> resolve_table("DETECTION")
+    'dbo.Detection'
+    """
+    if not isinstance(name, str):
+        raise InvalidQueryError(f"table must be a string, got {name!r}")
+    key = name.strip().lower()
+    if key in TABLE_ALIASES:
+        return TABLE_ALIASES[key]
+    try:
+        return _table_index()[key]
+    except KeyError:
+        hint = _suggest(key.split(".")[-1], list(TABLE_ALIASES) + [t.split(".", 1)[1] for t in _schema()])
+        raise InvalidQueryError(
+            f"unknown table {name!r}" + (f"; did you mean {hint}?" if hint else "")
+            + " (list_tables() lists them)") from None
+
+
+def columns(table):
+    """Return the `Column` records of a table, in schema order.
+
+    Examples
+    --------
+    >>> [c.name for c in columns("dbo.Filter")]
+    ['filterID', 'filterType']
+    """
+    return list(_schema()[resolve_table(table)].values())
+
+
+def find_column(table, name):
+    """Return the `Column` named ``name`` (any case) in ``table``, or None."""
+    return _schema()[resolve_table(table)].get(name.lower())
+
+
+def resolve_column(table, name):
+    """Return the canonical spelling of a column of ``table``.
+
+    Raises
+    ------
+    astroquery.exceptions.InvalidQueryError
+        If the column is not in the table; the message suggests close names.
+
+    Examples
+    --------
+    >>> resolve_column("mean", "RAMEAN")
+    'raMean'
+    """
+    if not isinstance(name, str):
+        raise InvalidQueryError(f"column name must be a string, got {name!r}")
+    column = find_column(table, name.strip())
+    if column is None:
+        table = resolve_table(table)
+        hint = _suggest(name, [c.name for c in columns(table)])
+        raise InvalidQueryError(
+            f"unknown column {name!r} in {table}" + (f"; did you mean {hint}?" if hint else "")
+            + f" (list_columns({table!r}) lists them)")
+    return column.name

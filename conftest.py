@@ -1,0 +1,1 @@
+"""Repository-wide pytest setup: the repository root is importable (``localtap.sample``)."""
