@@ -8,9 +8,9 @@ inputs failed and why — never a partial result that looks complete.
 """
 from concurrent.futures import ThreadPoolExecutor
 
-from astroquery.exceptions import RemoteServiceError
+from astroquery.exceptions import NoResultsWarning, RemoteServiceError
 
-__all__ = ["PartialResultError", "run_batches"]
+__all__ = ["PartialResultError", "PartialResultWarning", "run_batches"]
 
 
 class PartialResultError(RemoteServiceError):
@@ -32,6 +32,10 @@ class PartialResultError(RemoteServiceError):
         self.result = result
         self.failed = failed
         self.errors = errors
+
+
+class PartialResultWarning(NoResultsWarning):
+    """Some batches failed; the table returned holds only the others (``on_error="warn"``)."""
 
 
 def run_batches(batches, fetch, *, max_workers=4, progress=None, description="PS1 queries"):

@@ -15,7 +15,7 @@ from astroquery.exceptions import InvalidQueryError, NoResultsWarning
 from astroquery.query import BaseQuery, BaseVOQuery
 
 from . import adql, conf, results, schema
-from .batch import PartialResultError, run_batches
+from .batch import PartialResultError, PartialResultWarning, run_batches
 from .service import ResultCache, RetryingSession, TapService, warn_or_raise_truncated
 
 __all__ = ["PanstarrsTapClass", "PanstarrsTap"]
@@ -693,10 +693,6 @@ def _positive(value, what):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise ValueError(f"{what} must be a positive integer, got {value!r}")
     return int(value)
-
-
-class PartialResultWarning(NoResultsWarning):
-    """Some batches failed; the table returned holds only the others (``on_error="warn"``)."""
 
 
 def _empty_measurements(*, photometry, columns, with_means, **_):

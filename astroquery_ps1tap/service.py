@@ -30,6 +30,7 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import requests
+import urllib3
 from astroquery import cache_conf, log
 from astroquery.exceptions import (InvalidQueryError, MaxResultsWarning, RemoteServiceError,
                                    TimeoutError)
@@ -107,42 +108,59 @@ class RetryingSession(requests.Session):
         time.sleep(delay)
         return True
 
-    def request(self, method, url, *args, **kwargs):
+    def request(self, method, url, *args, stream=False, **kwargs):
         kwargs.setdefault("timeout", self.timeout)
         idempotent = self._idempotent(method, url)
+        what = f"{method} {url}"
         attempt = 0
         while True:
-            if self.deadline is not None:
-                remaining = self.deadline.remaining()
-                if remaining is not None:
-                    self.deadline.check(f"{method} {url}")
-                    kwargs["timeout"] = min(kwargs["timeout"] or remaining, remaining)
+            limit = self.deadline
+            if limit is not None and limit.end is not None:
+                limit.check(what)
+                kwargs["timeout"] = min(kwargs["timeout"] or limit.remaining(), limit.remaining())
             try:
-                response = super().request(method, url, *args, **kwargs)
-                if not kwargs.get("stream"):
-                    response.content  # read it all here, so a cut-off body is retried here too
-            except (requests.ConnectionError, requests.Timeout) as exc:
+                response = super().request(method, url, *args, stream=True, **kwargs)
+                if not stream:
+                    _read_body(response, limit, what)  # whole body here: cut-off answers are retried
+            except (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError,
+                    requests.exceptions.ContentDecodingError, urllib3.exceptions.HTTPError) as exc:
                 connect_failed = isinstance(exc, requests.ConnectTimeout) or (
-                    isinstance(exc, requests.ConnectionError)
-                    and "Connection refused" in str(exc))
+                    isinstance(exc, requests.ConnectionError) and "Connection refused" in str(exc))
                 if attempt < self.retries and (idempotent or connect_failed) and self._wait(attempt):
-                    log.debug(f"retrying {method} {url} after {exc!r}")
+                    log.debug(f"retrying {what} after {exc!r}")
                     attempt += 1
                     continue
-                if self.deadline is not None:
-                    self.deadline.check(f"{method} {url}")
-                if isinstance(exc, requests.Timeout):
-                    raise TimeoutError(f"{method} {url}: no answer within {kwargs['timeout']:g} s "
+                if limit is not None:
+                    limit.check(what)
+                if isinstance(exc, (requests.Timeout, urllib3.exceptions.TimeoutError)) or "timed out" in str(exc):
+                    raise TimeoutError(f"{what}: no answer within {kwargs['timeout']:g} s "
                                        f"(after {attempt + 1} tries): {exc}") from exc
-                raise RemoteServiceError(f"{method} {url} failed after {attempt + 1} tries: "
-                                         f"{exc}") from exc
+                raise RemoteServiceError(f"{what} failed after {attempt + 1} tries: {exc}") from exc
             if (response.status_code in _RETRY_STATUS and attempt < self.retries
                     and (idempotent or response.status_code in _NOT_PROCESSED_STATUS)
                     and self._wait(attempt, response)):
-                log.debug(f"retrying {method} {url} after HTTP {response.status_code}")
+                log.debug(f"retrying {what} after HTTP {response.status_code}")
                 attempt += 1
                 continue
             return response
+
+
+def _read_body(response, limit, what):
+    """Read the whole body, giving up when the operation's deadline passes (a slow drip).
+
+    ``read1`` returns whatever has arrived, so the deadline is checked as the bytes come in.
+    """
+    raw = response.raw
+    chunks = []
+    while True:
+        chunk = raw.read1(1 << 16, decode_content=True)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        if limit is not None and limit.end is not None and limit.remaining() <= 0:
+            response.close()
+            limit.check(f"{what} (downloading, {sum(map(len, chunks))} bytes so far)")
+    response._content = b"".join(chunks)
 
 
 def _raise_for_status(response, what):
@@ -150,6 +168,10 @@ def _raise_for_status(response, what):
         text = " ".join(response.text.split())[:500] if response.content else "(no message)"
         raise RemoteServiceError(f"{what}: HTTP {response.status_code} {response.reason} from "
                                  f"{response.url}: {text}")
+
+
+class UnreadableAnswerError(RemoteServiceError):
+    """The service's answer could not be parsed (e.g. cut off without the transport noticing)."""
 
 
 class QueryResult:
@@ -172,8 +194,8 @@ def parse_votable(content, url, maxrec=None):
         try:
             votable = votableparse(io.BytesIO(content))
         except Exception as exc:
-            raise RemoteServiceError(f"the service's answer from {url} is not a readable VOTable "
-                                     f"({len(content)} bytes; cut off?): {exc}") from exc
+            raise UnreadableAnswerError(f"the service's answer from {url} is not a readable VOTable "
+                                        f"({len(content)} bytes; cut off?): {exc}") from exc
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", DALOverflowWarning)
@@ -291,13 +313,21 @@ class TapService:
                     log.debug(f"discarding unreadable cache entry {key}")
                     self.cache.discard(key)
         limit = _Deadline(deadline)
-        self.session.deadline = limit
-        try:
-            fetch = self._run_async if async_job else self._run_sync
-            content, url = fetch(adql, maxrec, limit, uploads)
-        finally:
-            self.session.deadline = None
-        table, overflow = parse_votable(content, url, maxrec)
+        fetch = self._run_async if async_job else self._run_sync
+        for attempt in range(self.session.retries + 1):  # queries only read: sending again is safe
+            self.session.deadline = limit
+            try:
+                content, url = fetch(adql, maxrec, limit, uploads)
+            finally:
+                self.session.deadline = None
+            try:
+                table, overflow = parse_votable(content, url, maxrec)
+                break
+            except UnreadableAnswerError:
+                if attempt == self.session.retries:
+                    raise
+                limit.check("the query")
+                log.debug(f"answer from {url} unreadable; asking again")
         if use_cache:
             self.cache.put(key, content)
         return QueryResult(table, overflow, maxrec, adql)
