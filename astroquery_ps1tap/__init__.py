@@ -27,7 +27,7 @@ class Conf(_config.ConfigNamespace):
     deadline = _config.ConfigItem(
         1800.0, "Seconds allowed for one whole query: retries, async waiting and download.")
     sync_max_rows = _config.ConfigItem(
-        20000, "Queries expected to return more rows than this run as async jobs.")
+        50000, "Queries expected to return more rows than this run as async jobs.")
     objid_chunk_size = _config.ConfigItem(
         250, "Most objIDs listed in the ADQL of one detections query.")
     upload_chunk_size = _config.ConfigItem(
