@@ -106,6 +106,7 @@ def main(argv=None):
         try:
             from . import PanstarrsTapClass
 
+            _output_format(getattr(args, "output", None))  # refuse an unknown format before querying
             client = PanstarrsTapClass(server=args.server, timeout=args.timeout)
             status(f"server {client.server}")
             return _COMMANDS[args.command](client, args, status)
@@ -129,12 +130,19 @@ def _write(table, output, status):
     if output is None:
         table.write(sys.stdout, format="ascii.csv")
         return EXIT_OK
-    extension = os.path.splitext(output)[1].lower()
-    if extension not in _FORMATS:
-        raise ValueError(f"cannot tell the format of {output!r}; use one of {', '.join(_FORMATS)}")
-    table.write(output, format=_FORMATS[extension], overwrite=True)
+    table.write(output, format=_output_format(output), overwrite=True)
     status(f"wrote {len(table)} rows to {output}")
     return EXIT_OK
+
+
+def _output_format(output):
+    if output is None:
+        return None
+    extension = os.path.splitext(output)[1].lower()
+    if extension not in _FORMATS:
+        raise ValueError(f"cannot tell the format of {output!r} from its extension; use one of "
+                         f"{', '.join(_FORMATS)}")
+    return _FORMATS[extension]
 
 
 def _lightcurve(client, args, status):
@@ -167,17 +175,19 @@ def _plot(lcs, filename, period, epoch, cycles, combine, title):
     import matplotlib
 
     matplotlib.use("Agg")
+    from matplotlib.figure import Figure
+
     from . import plots
 
     if combine:
         if period is None:
             raise ValueError("--combine folds the combined light curve: give --period or --find-period")
-        axes = plots.plot_combined(lcs, period=period, epoch=epoch, cycles=cycles)
+        drawn = plots.plot_combined(lcs, period, epoch, cycles=cycles)
     elif period is not None:
-        axes = plots.plot_folded(lcs, period=period, epoch=epoch, cycles=cycles)
+        drawn = plots.plot_folded(lcs, period, epoch, cycles=cycles)
     else:
-        axes = plots.plot_bands(lcs)
-    figure = axes.figure if hasattr(axes, "figure") else axes
+        drawn = plots.plot_lightcurves(lcs)
+    figure = drawn if isinstance(drawn, Figure) else drawn.figure
     figure.suptitle(str(title))
     figure.savefig(filename, dpi=100)
 
