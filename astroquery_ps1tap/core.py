@@ -90,9 +90,7 @@ class PanstarrsTapClass(BaseVOQuery, BaseQuery):
     # ---- the one place queries are sent from ---------------------------------------------------
     def _run(self, query, *, maxrec=None, async_job=None, expected_rows=None, cache=True,
              uploads=None, deadline=None):
-        maxrec = int(conf.row_limit if maxrec is None else maxrec)
-        if maxrec <= 0:
-            raise InvalidQueryError(f"maxrec must be a positive integer, got {maxrec!r}")
+        maxrec = _positive(conf.row_limit if maxrec is None else maxrec, "maxrec")
         if async_job is None:
             async_job = expected_rows is not None and expected_rows > conf.sync_max_rows
         deadline = self._deadline if deadline is None else deadline
@@ -106,7 +104,7 @@ class PanstarrsTapClass(BaseVOQuery, BaseQuery):
 
     # ---- raw ADQL ------------------------------------------------------------------------------
     def query_tap(self, query, *, async_job=None, maxrec=None, uploads=None, cache=True,
-                  on_truncation="warn", deadline=None):
+                  on_truncation="warn", deadline=None, get_query_payload=False):
         """Run an ADQL query as written and return the table the service sent.
 
         Parameters
@@ -125,6 +123,8 @@ class PanstarrsTapClass(BaseVOQuery, BaseQuery):
             What to do if the result was cut at the row limit: a `MaxResultsWarning` or an error.
         deadline : float, optional
             Seconds for the whole query.
+        get_query_payload : bool
+            Return the query instead of running it.
 
         Returns
         -------
@@ -143,6 +143,8 @@ class PanstarrsTapClass(BaseVOQuery, BaseQuery):
         if not isinstance(query, str) or not query.strip():
             raise InvalidQueryError(f"query must be a non-empty ADQL string, got {query!r}")
         _check_on_truncation(on_truncation)
+        if get_query_payload:
+            return query
         result = self._run(query, maxrec=maxrec, async_job=async_job, cache=cache, uploads=uploads,
                            deadline=deadline)
         warn_or_raise_truncated(result, what="query_tap", on_truncation=on_truncation,
@@ -562,34 +564,58 @@ class PanstarrsTapClass(BaseVOQuery, BaseQuery):
         return _nearest_matches(tables, ra, dec, radius_deg)
 
     # ---- metadata ------------------------------------------------------------------------------
-    def list_tables(self, *, cache=True):
+    def list_tables(self, *, cache=True, get_query_payload=False):
         """Tables the service publishes, from its ``TAP_SCHEMA`` (one query, cached).
+
+        Parameters
+        ----------
+        cache : bool
+            Use the on-disk cache.
+        get_query_payload : bool
+            Return the ADQL instead of running it.
 
         Returns
         -------
         `~astropy.table.Table`
             ``table_name`` (``dbo.MeanObjectView``, ...) and ``description``.
         """
-        result = self._run("SELECT t.table_name, t.description FROM TAP_SCHEMA.tables AS t",
-                           cache=cache)
-        table = result.table
+        query = "SELECT t.table_name, t.description FROM TAP_SCHEMA.tables AS t"
+        if get_query_payload:
+            return query
+        table = self._run(query, cache=cache).table
         names = [schema.resolve_table(n) if _known_table(n) else n for n in _text(table["table_name"])]
         out = Table({"table_name": names, "description": _text(table["description"])})
         out.sort("table_name")
         return out
 
-    def list_columns(self, table, *, cache=True):
+    def list_columns(self, table, *, cache=True, get_query_payload=False):
         """Columns of a table: canonical name, datatype, unit (from the PS1 schema), description.
+
+        All of the service's columns are fetched in one query (cached) and filtered here, which
+        works whatever letter case the service uses for table names.
 
         Parameters
         ----------
         table : str
             A table name or alias (``"mean"``, ``"dbo.Detection"``, ``"Detection"``).
+        cache : bool
+            Use the on-disk cache.
+        get_query_payload : bool
+            Return the ADQL instead of running it.
+
+        Examples
+        --------
+        >>> from astroquery_ps1tap import PanstarrsTap
+        >>> columns = PanstarrsTap.list_columns("detection")
+        >>> print(columns[columns["name"] == "obsTime"]["unit"][0])
+        d
         """
         table = schema.resolve_table(table)
-        result = self._run("SELECT c.table_name, c.column_name, c.datatype, c.unit, c.description "
-                           "FROM TAP_SCHEMA.columns AS c", cache=cache)
-        served = result.table
+        query = ("SELECT c.table_name, c.column_name, c.datatype, c.unit, c.description "
+                 "FROM TAP_SCHEMA.columns AS c")
+        if get_query_payload:
+            return query
+        served = self._run(query, cache=cache).table
         keep = np.char.lower(_text(served["table_name"]).astype(str)) == table.lower()
         if not keep.any():
             raise InvalidQueryError(f"the service at {self.server} does not publish {table}")

@@ -59,6 +59,16 @@ class TestPayloads:
         queries = offline.get_detections(list(range(1, 12)), chunk_size=5, get_query_payload=True)
         assert len(queries) == 3 and "d.objID IN (11)" not in queries[2] and "d.objID = 11" in queries[2]
 
+    def test_raw_and_metadata_queries(self, offline):
+        assert offline.query_tap("SELECT 1", get_query_payload=True) == "SELECT 1"
+        assert "TAP_SCHEMA.tables" in offline.list_tables(get_query_payload=True)
+        assert "TAP_SCHEMA.columns" in offline.list_columns("mean", get_query_payload=True)
+
+    def test_many_positions_are_matched_with_or_ed_cones(self, offline):
+        positions = SkyCoord([10, 20, 30], [1, 2, 3], unit="deg")
+        query = offline.match_positions(positions, 2 * u.arcsec, upload=False, get_query_payload=True)
+        assert query.count("CONTAINS(") == 3 and " OR " in query
+
     def test_get_lightcurves_is_one_query(self, offline):
         by_id = offline.get_lightcurves(KQ_UMA_ID, get_query_payload=True)
         by_position = offline.get_lightcurves((139.33446271609, 68.63508880829), get_query_payload=True)
@@ -81,6 +91,9 @@ class TestRefusedBeforeAnyNetworkCall:
         (lambda c: c.get_detections(1, photometry="warp"), InvalidQueryError, "photometry must be"),
         (lambda c: c.get_detections(1, chunk_size=-3), ValueError, "chunk_size"),
         (lambda c: c.query_tap(""), InvalidQueryError, "non-empty ADQL"),
+        (lambda c: c.query_tap("SELECT 1", maxrec=0), ValueError, "maxrec must be a positive integer"),
+        (lambda c: c.get_detections(1, on_error="ignore"), ValueError, "on_error"),
+        (lambda c: c.match_positions((1, 2)), InvalidQueryError, "SkyCoord array"),
         (lambda c: c.query_object(""), InvalidQueryError, "non-empty string"),
         (lambda c: c.list_columns("nosuch"), InvalidQueryError, "unknown table"),
     ])
