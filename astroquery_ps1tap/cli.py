@@ -91,17 +91,29 @@ def _measurement_options(parser):
 
 
 def main(argv=None):
-    """Run the ``ps1tap`` command; returns the exit status."""
+    """Run the ``ps1tap`` command and return its exit status.
+
+    Parameters
+    ----------
+    argv : list of str, optional
+        The arguments after ``ps1tap`` (default: ``sys.argv[1:]``).
+
+    Returns
+    -------
+    int
+        0 success, 1 the service failed or could not be reached, 2 bad input, 3 nothing found,
+        130 interrupted.
+    """
     args = _parser().parse_args(argv)
-    from astropy.utils.exceptions import AstropyWarning
     from astroquery.exceptions import InvalidQueryError, RemoteServiceError, TimeoutError
 
     def status(message):
         if not args.quiet:
             print(f"ps1tap: {message}", file=sys.stderr)
 
+    client = None
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", AstropyWarning)
+        # warnings (a truncated result, objIDs with no data) become status lines, never tracebacks
         warnings.showwarning = lambda message, category, *rest: status(f"warning: {message}")
         try:
             from . import PanstarrsTapClass
@@ -117,7 +129,8 @@ def main(argv=None):
             print(f"ps1tap: error: {exc}", file=sys.stderr)
             return EXIT_INPUT
         except (RemoteServiceError, TimeoutError, OSError) as exc:
-            print(f"ps1tap: error: the service at {client.server} failed: {exc}", file=sys.stderr)
+            where = client.server if client is not None else "the TAP service"
+            print(f"ps1tap: error: the service at {where} failed: {exc}", file=sys.stderr)
             return EXIT_SERVICE
         except KeyboardInterrupt:
             print("ps1tap: interrupted", file=sys.stderr)

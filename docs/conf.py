@@ -9,12 +9,19 @@ author = "astroquery_ps1tap developers"
 copyright = "2026, " + author
 from astroquery_ps1tap import __version__ as release  # noqa: E402
 
+# The ``.. plot::`` directives hold doctests; the plot directive parses them with the standard
+# doctest module, which must know pytest-doctestplus's option flags (FLOAT_CMP, ...).
+import pytest_doctestplus.output_checker  # noqa: E402,F401
+
 version = release
 extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "numpydoc",
     "matplotlib.sphinxext.plot_directive",
+    # doctest-requires / doctest-skip / doctest-remote-data / testsetup directives of
+    # pytest-doctestplus (which runs the doctests): rendered, or hidden for testsetup/testcleanup
+    "pytest_doctestplus.sphinx.doctestplus",
 ]
 numpydoc_show_class_members = False
 numpydoc_xref_param_type = False

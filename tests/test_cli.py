@@ -66,6 +66,11 @@ class TestWithTheServer:
         status, out, _ = run("query", "SELECT f.filterID, f.filterType FROM dbo.Filter AS f ORDER BY f.filterID")
         assert status == EXIT_OK and out.splitlines() == ["filterID,filterType", "1,g", "2,r", "3,i", "4,z", "5,y"]
 
+    def test_a_truncated_result_is_said_on_stderr(self, run):
+        status, out, err = run("query", "SELECT o.objID FROM dbo.MeanObjectView AS o", "--maxrec", "5")
+        assert status == EXIT_OK and len(out.splitlines()) == 1 + 5
+        assert "warning: query_tap: the service returned only the first 5 rows" in err
+
     def test_nothing_found(self, run):
         status, out, err = run("region", "10 -10", "2arcsec")
         assert status == EXIT_EMPTY and out == "" and "nothing found" in err
