@@ -58,6 +58,9 @@ def _parser():
                          "binaries)")
     lc.add_argument("--find-period", action="store_true",
                     help="multi-band Lomb-Scargle period search (used to fold without --period)")
+    lc.add_argument("--eclipsing", action="store_true",
+                    help="with --find-period: search for eclipses and report the orbital period "
+                         "(Lomb-Scargle alone tends to find half of it)")
     lc.add_argument("--plot", metavar="FILE.png", help="save a plot")
     lc.add_argument("--output", metavar="FILE", help="save the measurements (.ecsv .csv .fits .vot)")
 
@@ -172,7 +175,7 @@ def _lightcurve(client, args, status):
     if args.find_period:
         from .periods import find_period
 
-        found = find_period(lcs)
+        found = find_period(lcs, eclipsing=True if args.eclipsing else "auto")
         status(f"period search: best period {found.period:.6g} d (power {found.power:.3g}, "
                f"false-alarm probability {found.false_alarm:.2g})")
         period = period or found.period

@@ -60,6 +60,38 @@ def _lightkurve():
     return lightkurve
 
 
+def _collection_class():
+    """`PS1LightCurveCollection`, defined on first use (lightkurve is imported only then)."""
+    if "PS1LightCurveCollection" in globals():
+        return globals()["PS1LightCurveCollection"]
+    lk = _lightkurve()
+
+    class PS1LightCurveCollection(lk.LightCurveCollection):
+        """A `~lightkurve.LightCurveCollection` whose curves can also be picked by filter name.
+
+        ``lcs["z"]`` is the z-band curve (a `KeyError` names the filters present); integer
+        indices, slices and every lightkurve method work as usual.
+        """
+
+        def __getitem__(self, key):
+            if isinstance(key, str):
+                for lc in self.data:
+                    if lc.meta.get("FILTER") == key:
+                        return lc
+                raise KeyError(f"no {key!r} light curve here; the filters are {self.filters}")
+            return super().__getitem__(key)
+
+        @property
+        def filters(self):
+            """The filters of the curves, in order (``['g', 'r', ...]``)."""
+            return [lc.meta.get("FILTER") for lc in self.data]
+
+    PS1LightCurveCollection.__module__ = __name__
+    PS1LightCurveCollection.__qualname__ = "PS1LightCurveCollection"
+    globals()["PS1LightCurveCollection"] = PS1LightCurveCollection  # so that pickle finds it
+    return PS1LightCurveCollection
+
+
 class PS1QualityFlags:
     """The bits of the ``quality`` column of PS1 light curves, in the style of lightkurve's
     ``KeplerQualityFlags``.
@@ -397,7 +429,7 @@ def _collection(lk, cols, objid, mean_row, kind, bitmask, min_qf, filters, photo
                       f"by quality_bitmask={bitmask}; that filter is left out (pass "
                       f"quality_bitmask='none' or a smaller min_qf to keep them)",
                       PS1LightCurveWarning, stacklevel=3)
-    return lk.LightCurveCollection(curves)
+    return _collection_class()(curves)
 
 
 def _filters(filters):
@@ -465,7 +497,7 @@ def to_lightcurves(detections, mean=None, *, flux="psf", quality_bitmask="defaul
     det = results.ensure_detections(detections)
     kind = _check_kind(flux, det)
     if len(det) == 0:
-        return lk.LightCurveCollection([])
+        return _collection_class()([])
     ids = np.ma.getdata(det["objID"])
     if np.any(ids != ids[0]):
         raise ValueError(f"the detections hold {len(np.unique(ids))} objects; use "

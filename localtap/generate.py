@@ -215,12 +215,14 @@ def observable_nights(ra, lo, hi):
     return mjd[dist < 70.0]
 
 
-def make_visits(rng, ra, n_exp, lo=55200, hi=56990, taken=(), want=None, want_frac=0.0):
+def make_visits(rng, ra, n_exp, lo=55200, hi=56990, taken=(), want=None, want_frac=0.0,
+                avoid=None):
     """Exposure times for one filter: visit pairs 15-25 min apart on observable nights.
 
     n_exp may be odd (the last visit is a single exposure).  Returns sorted MJDs.
     want(t) -> bool array, want_frac: the fraction of visits to place where want is true
-    (used to make sure an eclipsing binary's sparse light curve catches some eclipses).
+    (used to make sure an eclipsing binary's sparse light curve catches some eclipses);
+    avoid(t) -> bool array: the other visits are placed where avoid is false.
     """
     nights = observable_nights(ra, lo, hi)
     nights = nights[~np.isin(nights, np.asarray(list(taken), dtype=int))]
@@ -237,8 +239,18 @@ def make_visits(rng, ra, n_exp, lo=55200, hi=56990, taken=(), want=None, want_fr
         for k in pick:
             starts.append(cand[k, rng.choice(np.nonzero(ok[k])[0])])
         nights = np.delete(nights, pick)
-    rest = rng.choice(nights, n_vis - len(starts), replace=False)
-    starts += list(rest + rng.uniform(0.24, 0.60, len(rest)))
+    if avoid is None:
+        rest = rng.choice(nights, n_vis - len(starts), replace=False)
+        starts += list(rest + rng.uniform(0.24, 0.60, len(rest)))
+    else:
+        fr = np.linspace(0.24, 0.60, 37)
+        cand = (nights[:, None] + fr[None, :])
+        ok = ~(avoid(cand.ravel()) | avoid(cand.ravel() + 0.0174)).reshape(cand.shape)
+        good_n = np.nonzero(ok.any(axis=1))[0]
+        pick = rng.choice(good_n, n_vis - len(starts), replace=False)
+        for k in pick:
+            starts.append(cand[k, rng.choice(np.nonzero(ok[k])[0])]
+                          + rng.uniform(-0.005, 0.005))
     t = []
     for t1 in np.sort(starts):
         t.append(t1)
@@ -664,8 +676,12 @@ def real_rows(names):
     return rows
 
 
-def star_epochs(rng, star, fixed, plan, taken, want=None, want_frac=0.0):
-    """Synthesise epochs: plan = {band: [(n, qf_kind, lo, hi), ...]} -> list of dicts."""
+def star_epochs(rng, star, fixed, plan, taken, want=None, avoid=None):
+    """Synthesise epochs: plan = {band: [(n, kind, lo, hi), ...]} -> list of dicts.
+
+    kind: "good" (psfQfPerfect >= 0.9; placed where avoid(t) is false, if given),
+    "eclipse" (good, placed where want(t) is true), "bad" (psfQfPerfect < 0.9), "nodet".
+    """
     out = []
     used = set(taken)
     for b, specs in plan.items():
@@ -673,7 +689,9 @@ def star_epochs(rng, star, fixed, plan, taken, want=None, want_frac=0.0):
             if n == 0:
                 continue
             t = make_visits(rng, star.ra, n, lo=lo, hi=hi, taken=used,
-                            want=want if kind == "good" else None, want_frac=want_frac)
+                            want=want if kind == "eclipse" else None,
+                            want_frac=1.0 if kind == "eclipse" else 0.0,
+                            avoid=avoid if kind == "good" else None)
             used |= set(np.floor(t).astype(int))
             for tt in t:
                 out.append({"obsTime": tt, "filterID": b + 1, "kind": kind})
@@ -681,7 +699,7 @@ def star_epochs(rng, star, fixed, plan, taken, want=None, want_frac=0.0):
 
 
 def build_star(rng, sky, star, real_full, real_partial, plan, model, n_extra_warps=8,
-               want=None, want_frac=0.0):
+               want=None, avoid=None):
     """One of the tutorial's stars: real rows + synthesised epochs from the light-curve model.
 
     real_full: rows with every Detection column the reference has; real_partial: dicts with
@@ -696,7 +714,7 @@ def build_star(rng, sky, star, real_full, real_partial, plan, model, n_extra_war
     for r in real_partial:
         fixed.append(dict(r, kind="partial"))
     taken = {int(float(d["obsTime"])) for d in fixed}
-    synth = star_epochs(rng, star, fixed, plan, taken, want, want_frac)
+    synth = star_epochs(rng, star, fixed, plan, taken, want, avoid)
     taken |= {int(d["obsTime"]) for d in synth}
     nx = np.bincount(rng.choice(5, n_extra_warps), minlength=5)
     extra_plan = {b: [(int(nx[b]), "nodet", 55200, 56990)] for b in range(5)}
@@ -815,15 +833,22 @@ def kq_uma(rng, sky):
 
 def eb_model(star, level, period_offset_mjd, prim, sec, half_width, shape, sec_phase=0.5,
              reflection=0.0, ellipsoidal=0.0):
-    """Eclipses plus the out-of-eclipse light of a close binary: reflection (brightest at
-    phase 0.5, period P) and ellipsoidal variation (minima at phases 0 and 0.5, period P/2)."""
+    """Eclipses plus the out-of-eclipse light of a close binary, in magnitudes.
+
+    ellipsoidal: per-band (g..y) semi-amplitude of the ellipsoidal variation (tidally
+    distorted stars: light minima at phases 0 and 0.5, i.e. period P/2), the term that makes
+    a periodogram of such a binary peak at P/2; reflection: per-band semi-amplitude of the
+    reflection/irradiation effect (brightest at phase 0.5, period P).
+    """
     t0 = star.t0 + sample.EB_T0_TO_MJD + period_offset_mjd
+    reflection = np.broadcast_to(np.asarray(reflection, dtype=np.float64), (5,))
+    ellipsoidal = np.broadcast_to(np.asarray(ellipsoidal, dtype=np.float64), (5,))
 
     def model(tt, bb):
         ph = 2 * np.pi * ((tt - t0) / star.period % 1.0)
         return (level[bb] + eclipse_dmag(tt, bb, star.period, t0, prim, sec, half_width, shape,
                                          sec_phase)
-                + reflection * np.cos(ph) + ellipsoidal * np.cos(2 * ph))
+                + reflection[bb] * np.cos(ph) + ellipsoidal[bb] * np.cos(2 * ph))
     return model
 
 
@@ -846,46 +871,68 @@ def fit_levels(star, full, shape_model):
     return np.where(np.isfinite(level), level, mb + shift)
 
 
-def kic2161623(rng, sky):
-    star = sample.KIC_2161623
-    mean = read_real("kic2161623_meanobjectview")[0]
+def eb_plan(good, bad, eclipse):
+    """Synthesised epochs of a binary: per band (g..y), good = (n, lo, hi), bad = n, and
+    eclipse = how many of the good exposures are placed in eclipse (on purpose, so that the
+    sparse light curve shows its eclipses); the other good ones are placed out of eclipse."""
+    plan = {}
+    for k in range(5):
+        n, lo, hi = good[k]
+        plan[k] = [(eclipse[k], "eclipse", lo, hi), (n - eclipse[k], "good", lo, hi),
+                   (bad[k], "bad", 55200, 56990)]
+    return plan
+
+
+def eb_star(rng, sky, star, pars, good, bad, eclipse, want_depth):
+    """An eclipsing binary: real rows + epochs synthesised from eb_model with the period and
+    epoch of the tutorial and per-filter levels fitted to the real good points."""
+    mean = read_real(star.key + "_meanobjectview")[0]
     star.mean = {b: float(mean[b + "MeanPSFMag"]) for b in BANDS}
-    full = real_rows(["kic2161623_detections_qf09"])
-    pars = (0.0, np.full(5, 0.42), np.full(5, 0.082), 0.062, "V")
-    extra = dict(reflection=0.012, ellipsoidal=0.006)
+    full = real_rows([star.key + "_detections_qf09"])
+    extra = dict(reflection=sample.EB_REFLECTION[star.name],
+                 ellipsoidal=sample.EB_ELLIPSOIDAL[star.name])
     level = fit_levels(star, full, eb_model(star, np.zeros(5), *pars, **extra))
     model = eb_model(star, level, *pars, **extra)
+    t0 = star.t0 + sample.EB_T0_TO_MJD + pars[0]
+
+    def eclipse_r(tt):          # eclipse depth (mag) in r, without the out-of-eclipse light
+        return eclipse_dmag(tt, np.ones(len(tt), dtype=int), star.period, t0, *pars[1:])
+
+    return build_star(rng, sky, star, full, [], eb_plan(good, bad, eclipse), model,
+                      want=lambda tt: eclipse_r(tt) > want_depth,
+                      avoid=(lambda tt: eclipse_r(tt) > 0.005) if AVOID else None)
+
+
+ECL = {"KIC 2161623": (0, 0, 0, 0, 0), "KIC 8153568": (0, 0, 0, 0, 0)}
+WANT = {"KIC 2161623": 0.1, "KIC 8153568": 0.1}
+AVOID = True
+
+
+def kic2161623(rng, sky):
+    star = sample.KIC_2161623
+    star.key = "kic2161623"
+    # V-shaped (grazing) primary 0.42 and secondary 0.082 of the light, half-width 0.062 d
+    pars = (0.0, np.full(5, 0.42), np.full(5, 0.082), 0.062, "V")
     # good: g 8 (all real), r 10 (1 real; the others after it), i 8, z 9, y 10 (all real)
-    plan = {0: [(2, "bad", 55200, 56990)],
-            1: [(9, "good", 55014, 56990), (6, "bad", 55200, 56990)],
-            2: [(8, "good", 55200, 56990), (4, "bad", 55200, 56990)],
-            3: [(9, "good", 55200, 56990), (6, "bad", 55200, 56990)],
-            4: [(4, "bad", 55200, 56990)]}
-    return build_star(rng, sky, star, full, [], plan, model,
-                      want=lambda tt: model(tt, np.ones(len(tt), dtype=int)) - level[1] > 0.15,
-                      want_frac=0.5)
+    good = [(0, 55200, 56990), (9, 55014, 56990), (8, 55200, 56990), (9, 55200, 56990),
+            (0, 55200, 56990)]
+    bad = [2, 6, 4, 6, 4]
+    return eb_star(rng, sky, star, pars, good, bad, ECL[star.name], WANT[star.name])
 
 
 def kic8153568(rng, sky):
     star = sample.KIC_8153568
-    mean = read_real("kic8153568_meanobjectview")[0]
-    star.mean = {b: float(mean[b + "MeanPSFMag"]) for b in BANDS}
-    full = real_rows(["kic8153568_detections_qf09"])
+    star.key = "kic8153568"
+    # deep primary (93 % of the g light: 1.5 mag in g at phase ~0.02, as the real rows show)
+    # and a secondary eclipse deeper in the red; half-width 0.23 d
     prim = 0.93 * np.array([1.0, 0.75, 0.55, 0.42, 0.30])
     sec = np.array([0.08, 0.12, 0.16, 0.19, 0.22])
     pars = (-0.05, prim, sec, 0.23, 0.6)
-    extra = dict(reflection=0.015, ellipsoidal=0.006)
-    level = fit_levels(star, full, eb_model(star, np.zeros(5), *pars, **extra))
-    model = eb_model(star, level, *pars, **extra)
     # good: g 12 (9 real = the earliest), r 11, i 22, z 6 (1 real = the latest), y 9 (all real)
-    plan = {0: [(3, "good", 55749, 56990), (4, "bad", 55200, 56990)],
-            1: [(11, "good", 55200, 56990), (4, "bad", 55200, 56990)],
-            2: [(22, "good", 55200, 56990), (9, "bad", 55200, 56990)],
-            3: [(5, "good", 55200, 56914), (4, "bad", 55200, 56990)],
-            4: [(7, "bad", 55200, 56990)]}
-    return build_star(rng, sky, star, full, [], plan, model,
-                      want=lambda tt: model(tt, np.ones(len(tt), dtype=int)) - level[1] > 0.3,
-                      want_frac=0.35)
+    good = [(3, 55749, 56990), (11, 55200, 56990), (22, 55200, 56990), (5, 55200, 56914),
+            (0, 55200, 56990)]
+    bad = [4, 4, 9, 4, 7]
+    return eb_star(rng, sky, star, pars, good, bad, ECL[star.name], WANT[star.name])
 
 
 def bulk_field(rng, sky):

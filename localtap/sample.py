@@ -68,13 +68,19 @@ KIC_8153568 = Star("KIC 8153568", 160802869044447231, 286.90445005122217, 44.005
                    286.90445, 44.00551, (16, 15, 31, 10, 16), 60, 3.6071431, 54999.289794,
                    kind="eclipsing binary with a visible secondary eclipse")
 STARS = (KQ_UMA, KIC_2161623, KIC_8153568)
-#: Period search on the good points (psfQfPerfect >= 0.9): a multi-band Lomb-Scargle
-#: (astropy LombScargleMultiband, or astroquery_ps1tap.periods.find_period) finds KQ UMa's
-#: period to 1e-4.  The binaries' periods are NOT recovered by a periodogram on these sparse
-#: points (45/60 points, eclipses covering ~5/13 % of the phase: P, P/n and aliases are nearly
-#: degenerate; real rows scatter 1-3 % with 0.1-0.2 % psfFluxErr): fold them with the known
-#: period, as the tutorial does.
-PERIOD_FOUND_BY_PERIODOGRAM = {"KQ UMa": True, "KIC 2161623": False, "KIC 8153568": False}
+#: Out-of-eclipse light of the binaries (magnitudes, per filter g, r, i, z, y): the
+#: semi-amplitudes of the ellipsoidal variation (a cos(4 pi phase) term: tidally distorted
+#: stars, light minima at phases 0 and 0.5, period P/2; nearly grey) and of the reflection /
+#: irradiation effect (cos(2 pi phase), brightest at phase 0.5).  Phase 0 = primary minimum.
+EB_ELLIPSOIDAL = {"KIC 2161623": (0.027, 0.026, 0.025, 0.024, 0.024),
+                  "KIC 8153568": (0.024, 0.023, 0.022, 0.021, 0.021)}
+EB_REFLECTION = {"KIC 2161623": (0.004, 0.005, 0.005, 0.006, 0.006),
+                 "KIC 8153568": (0.005, 0.006, 0.006, 0.007, 0.007)}
+#: Period search on the good points (psfQfPerfect >= 0.9, positive flux; AB magnitudes with
+#: their errors, one band per filter): astropy's LombScargleMultiband over 1/50..10 d^-1
+#: peaks at P for KQ UMa and at P/2 for the binaries (the ellipsoidal term dominates; the
+#: unequal eclipses then single out P: folded on P the points scatter less than on P/2).
+PERIODOGRAM_PEAK_FACTOR = {"KQ UMa": 1.0, "KIC 2161623": 0.5, "KIC 8153568": 0.5}
 #: The tutorial's cone radius for the stars (1 arcsec).
 STAR_CONE_RADIUS = 1.0 / 3600.0
 #: The eclipsing binaries' t0 is BJD-2400000 (the tutorial's bjd0); in MJD (obsTime) the

@@ -55,6 +55,11 @@ class TestWithTheServer:
         lcs = LightCurveCollection.read(path, format="ps1")
         assert [lc.meta["FILTER"] for lc in lcs] == list("grizy")
 
+    def test_period_search_folds_without_a_period(self, run, tmp_path):
+        plot = tmp_path / "kq.png"
+        status, _, err = run("lightcurve", str(KQ.objid), "--find-period", "--plot", str(plot))
+        assert status == EXIT_OK and "period search: best period 0.486" in err and plot.exists()
+
     def test_combined_eclipsing_binary_fold(self, run, tmp_path):
         plot = tmp_path / "eb.png"
         status, _, _ = run("lightcurve", str(EB2.objid), "--min-qf", "0.9", "--combine", "--period",

@@ -69,6 +69,17 @@ def test_one_curve_per_filter_in_wavelength_order(kq_uma, kq_uma_mean):
         assert lc.meta["DEC"] == pytest.approx(68.63505916169231)
 
 
+def test_curves_can_be_picked_by_filter_name(kq_uma, kq_uma_mean):
+    import pickle
+
+    lcs = to_lightcurves(kq_uma, kq_uma_mean)  # the tutorial's shown rows have no i band...
+    assert lcs.filters == ["g", "r", "z", "y"]
+    assert lcs["z"] is lcs[2] and lcs["z"].meta["FILTER"] == "z"  # ...so names are safer than indices
+    with pytest.raises(KeyError, match="no 'u' light curve here"):
+        lcs["u"]
+    assert pickle.loads(pickle.dumps(lcs))["g"].meta["FILTER"] == "g"
+
+
 def test_time_is_tai_mjd_and_a_fresh_object_per_curve(kq_uma):
     lcs = to_lightcurves(kq_uma)
     g = lcs[0]
