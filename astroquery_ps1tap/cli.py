@@ -204,7 +204,7 @@ def _plot(lcs, filename, period, epoch, cycles, combine, title):
     else:
         drawn = plots.plot_lightcurves(lcs)
     figure = drawn if isinstance(drawn, Figure) else drawn.figure
-    figure.suptitle(str(title))
+    figure.suptitle(f"PS1 objID {title}" if str(title).isdigit() else str(title))
     figure.savefig(filename, dpi=100)
 
 

@@ -70,9 +70,10 @@ def _figure(fig, n, sharey):
     import matplotlib.pyplot as plt
     if fig is None:
         fig, axes = plt.subplots(n, 1, sharex=True, sharey=sharey, squeeze=False,
-                                 figsize=(8, 1.8 * n + 0.8))
+                                 figsize=(8, 1.8 * n + 0.8), layout="constrained")
         return fig, list(axes[:, 0])
     fig.clear()
+    fig.set_layout_engine("constrained")  # room for the title and labels, no empty bands
     axes = fig.subplots(n, 1, sharex=True, sharey=sharey, squeeze=False)
     return fig, list(axes[:, 0])
 
