@@ -9,15 +9,29 @@
   skipped.
 * Doctests (docs pages, docstrings) that use the client talk to that server: ``PS1TAP_SERVER`` is
   set for them.
+* The test session has a cache directory of its own (``ASTROPY_CACHE_DIR``, inherited by the
+  command-line and Sphinx subprocesses), so answers cached by earlier runs — perhaps from an
+  earlier sample database — never stand in for the server's.
 """
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent
+
+
+def pytest_configure(config):
+    config._ps1tap_cache = tempfile.mkdtemp(prefix="astroquery_ps1tap-tests-cache-")
+    os.environ["ASTROPY_CACHE_DIR"] = config._ps1tap_cache
+
+
+def pytest_unconfigure(config):
+    shutil.rmtree(getattr(config, "_ps1tap_cache", ""), ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

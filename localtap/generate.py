@@ -679,8 +679,9 @@ def real_rows(names):
 def star_epochs(rng, star, fixed, plan, taken, want=None, avoid=None):
     """Synthesise epochs: plan = {band: [(n, kind, lo, hi), ...]} -> list of dicts.
 
-    kind: "good" (psfQfPerfect >= 0.9; placed where avoid(t) is false, if given),
-    "eclipse" (good, placed where want(t) is true), "bad" (psfQfPerfect < 0.9), "nodet".
+    kind: "good" (psfQfPerfect >= 0.9; placed where avoid(t) is false, if avoid is given),
+    "bad" (psfQfPerfect < 0.9), "nodet", or a key of want (dict kind -> want(t) -> bool
+    array): good, placed where want(t) is true (an eclipsing binary's eclipses).
     """
     out = []
     used = set(taken)
@@ -688,10 +689,11 @@ def star_epochs(rng, star, fixed, plan, taken, want=None, avoid=None):
         for n, kind, lo, hi in specs:
             if n == 0:
                 continue
+            placed = want is not None and kind in want
             t = make_visits(rng, star.ra, n, lo=lo, hi=hi, taken=used,
-                            want=want if kind == "eclipse" else None,
-                            want_frac=1.0 if kind == "eclipse" else 0.0,
+                            want=want[kind] if placed else None, want_frac=1.0 * placed,
                             avoid=avoid if kind == "good" else None)
+            kind = "good" if placed else kind
             used |= set(np.floor(t).astype(int))
             for tt in t:
                 out.append({"obsTime": tt, "filterID": b + 1, "kind": kind})
@@ -871,21 +873,24 @@ def fit_levels(star, full, shape_model):
     return np.where(np.isfinite(level), level, mb + shift)
 
 
-def eb_plan(good, bad, eclipse):
-    """Synthesised epochs of a binary: per band (g..y), good = (n, lo, hi), bad = n, and
-    eclipse = how many of the good exposures are placed in eclipse (on purpose, so that the
-    sparse light curve shows its eclipses); the other good ones are placed out of eclipse."""
+def eb_plan(good, bad, primary, secondary):
+    """Synthesised epochs of a binary, per band (g..y): good = (n, lo, hi), bad = n; of the good
+    exposures, primary[k] and secondary[k] are placed in the eclipses (on purpose, so that the
+    sparse light curve shows both eclipses), the others out of eclipse."""
     plan = {}
     for k in range(5):
         n, lo, hi = good[k]
-        plan[k] = [(eclipse[k], "eclipse", lo, hi), (n - eclipse[k], "good", lo, hi),
-                   (bad[k], "bad", 55200, 56990)]
+        plan[k] = [(primary[k], "primary", lo, hi), (secondary[k], "secondary", lo, hi),
+                   (n - primary[k] - secondary[k], "good", lo, hi), (bad[k], "bad", 55200, 56990)]
     return plan
 
 
-def eb_star(rng, sky, star, pars, good, bad, eclipse, want_depth):
-    """An eclipsing binary: real rows + epochs synthesised from eb_model with the period and
-    epoch of the tutorial and per-filter levels fitted to the real good points."""
+def eb_star(rng, sky, star, pars, good, bad, primary, secondary, min_depth):
+    """An eclipsing binary: real rows + epochs synthesised from eb_model with the tutorial's
+    period and epoch and per-filter levels fitted to the real good points.  The eclipse
+    visits are placed where the eclipse is deeper than min_depth (primary, secondary: mag in
+    r), the other good visits where the eclipses take < 0.005 mag (one-harmonic periodograms
+    are dominated by points deep in eclipse; PS1's sparse sampling catches few of them)."""
     mean = read_real(star.key + "_meanobjectview")[0]
     star.mean = {b: float(mean[b + "MeanPSFMag"]) for b in BANDS}
     full = real_rows([star.key + "_detections_qf09"])
@@ -898,14 +903,14 @@ def eb_star(rng, sky, star, pars, good, bad, eclipse, want_depth):
     def eclipse_r(tt):          # eclipse depth (mag) in r, without the out-of-eclipse light
         return eclipse_dmag(tt, np.ones(len(tt), dtype=int), star.period, t0, *pars[1:])
 
-    return build_star(rng, sky, star, full, [], eb_plan(good, bad, eclipse), model,
-                      want=lambda tt: eclipse_r(tt) > want_depth,
-                      avoid=(lambda tt: eclipse_r(tt) > 0.005) if AVOID else None)
+    def near(tt, centre):
+        return np.abs((((tt - t0) / star.period) - centre + 0.5) % 1.0 - 0.5) < 0.25
 
-
-ECL = {"KIC 2161623": (0, 0, 0, 0, 0), "KIC 8153568": (0, 0, 0, 0, 0)}
-WANT = {"KIC 2161623": 0.1, "KIC 8153568": 0.1}
-AVOID = True
+    want = {"primary": lambda tt: near(tt, 0.0) & (eclipse_r(tt) > min_depth[0]),
+            "secondary": lambda tt: near(tt, pars[5] if len(pars) > 5 else 0.5)
+            & (eclipse_r(tt) > min_depth[1])}
+    return build_star(rng, sky, star, full, [], eb_plan(good, bad, primary, secondary), model,
+                      want=want, avoid=lambda tt: eclipse_r(tt) > 0.005)
 
 
 def kic2161623(rng, sky):
@@ -917,7 +922,10 @@ def kic2161623(rng, sky):
     good = [(0, 55200, 56990), (9, 55014, 56990), (8, 55200, 56990), (9, 55200, 56990),
             (0, 55200, 56990)]
     bad = [2, 6, 4, 6, 4]
-    return eb_star(rng, sky, star, pars, good, bad, ECL[star.name], WANT[star.name])
+    # one r visit pair near the centre of the primary eclipse (0.59 mag deep); the real g
+    # pair at phase 0.49-0.50 shows the secondary
+    return eb_star(rng, sky, star, pars, good, bad, primary=(0, 2, 0, 0, 0),
+                   secondary=(0, 0, 0, 0, 0), min_depth=(0.4, 0.065))
 
 
 def kic8153568(rng, sky):
@@ -932,7 +940,10 @@ def kic8153568(rng, sky):
     good = [(3, 55749, 56990), (11, 55200, 56990), (22, 55200, 56990), (5, 55200, 56914),
             (0, 55200, 56990)]
     bad = [4, 4, 9, 4, 7]
-    return eb_star(rng, sky, star, pars, good, bad, ECL[star.name], WANT[star.name])
+    # visit pairs near the centre of the primary eclipse in r (1.3 mag) and i (0.8 mag) and of
+    # the secondary in i (0.19 mag), besides the real g pair in primary and y pair at ingress
+    return eb_star(rng, sky, star, pars, good, bad, primary=(0, 2, 2, 0, 0),
+                   secondary=(0, 0, 2, 0, 0), min_depth=(1.0, 0.10))
 
 
 def bulk_field(rng, sky):

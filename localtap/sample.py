@@ -68,18 +68,21 @@ KIC_8153568 = Star("KIC 8153568", 160802869044447231, 286.90445005122217, 44.005
                    286.90445, 44.00551, (16, 15, 31, 10, 16), 60, 3.6071431, 54999.289794,
                    kind="eclipsing binary with a visible secondary eclipse")
 STARS = (KQ_UMA, KIC_2161623, KIC_8153568)
-#: Out-of-eclipse light of the binaries (magnitudes, per filter g, r, i, z, y): the
-#: semi-amplitudes of the ellipsoidal variation (a cos(4 pi phase) term: tidally distorted
-#: stars, light minima at phases 0 and 0.5, period P/2; nearly grey) and of the reflection /
-#: irradiation effect (cos(2 pi phase), brightest at phase 0.5).  Phase 0 = primary minimum.
-EB_ELLIPSOIDAL = {"KIC 2161623": (0.027, 0.026, 0.025, 0.024, 0.024),
-                  "KIC 8153568": (0.024, 0.023, 0.022, 0.021, 0.021)}
+#: Out-of-eclipse light of the binaries (magnitudes, per filter g, r, i, z, y), on top of the
+#: eclipses: semi-amplitudes of the ellipsoidal variation (tidally distorted stars: a
+#: cos(4 pi phase) term, light minima at phases 0 and 0.5, i.e. period P/2; nearly grey,
+#: 0.06 mag peak-to-peak) and of the reflection / irradiation effect (cos(2 pi phase),
+#: brightest at phase 0.5).  Phase 0 = primary minimum.
+EB_ELLIPSOIDAL = {"KIC 2161623": (0.0324, 0.0312, 0.030, 0.0288, 0.0288),
+                  "KIC 8153568": (0.0324, 0.0312, 0.030, 0.0288, 0.0288)}
 EB_REFLECTION = {"KIC 2161623": (0.004, 0.005, 0.005, 0.006, 0.006),
                  "KIC 8153568": (0.005, 0.006, 0.006, 0.007, 0.007)}
 #: Period search on the good points (psfQfPerfect >= 0.9, positive flux; AB magnitudes with
-#: their errors, one band per filter): astropy's LombScargleMultiband over 1/50..10 d^-1
-#: peaks at P for KQ UMa and at P/2 for the binaries (the ellipsoidal term dominates; the
-#: unequal eclipses then single out P: folded on P the points scatter less than on P/2).
+#: their errors, one band per filter; points fainter than their band's median by > 5 robust
+#: sigma -- deep in eclipse -- left out): astropy's LombScargleMultiband (nterms_band=0) over
+#: 1/50..10 d^-1 peaks at this fraction of the period: P for KQ UMa, P/2 for the binaries
+#: (the ellipsoidal variation dominates between eclipses); folded on P the binaries' points
+#: scatter less than on P/2 (unequal eclipses).  tests/localtap/test_sample_periods.py.
 PERIODOGRAM_PEAK_FACTOR = {"KQ UMa": 1.0, "KIC 2161623": 0.5, "KIC 8153568": 0.5}
 #: The tutorial's cone radius for the stars (1 arcsec).
 STAR_CONE_RADIUS = 1.0 / 3600.0
