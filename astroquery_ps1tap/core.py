@@ -714,9 +714,7 @@ def _finish_detections(tables, ids, template):
     """One shaped table from the batches' answers; report requested objIDs with no rows."""
     nonempty = [t for t in tables if len(t)]
     if len(nonempty) > 1:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # metadata merge conflicts between batches
-            combined = vstack(nonempty, metadata_conflicts="silent")
+        combined = vstack(nonempty, metadata_conflicts="silent")
     else:
         combined = nonempty[0] if nonempty else template
     detections = results.shape_detections(combined)

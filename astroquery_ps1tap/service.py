@@ -18,6 +18,7 @@ objects built with it (e.g. ``TAPService.tables``) share its timeout and retries
 handling of the VOTable reuse pyvo (`pyvo.dal.TAPResults`).
 """
 import email.utils
+import functools
 import hashlib
 import io
 import os
@@ -185,27 +186,42 @@ class QueryResult:
 
 
 def parse_votable(content, url, maxrec=None):
-    """Parse a VOTable answer with pyvo; map service errors to astroquery exceptions."""
-    from astropy.io.votable import parse as votableparse
-    from pyvo.dal import DALFormatError, DALOverflowWarning, DALQueryError, TAPResults
+    """Parse a VOTable answer with pyvo; map service errors to astroquery exceptions.
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the service's unit strings are wrong; units come from the schema
-        try:
-            votable = votableparse(io.BytesIO(content))
-        except Exception as exc:
-            raise UnreadableAnswerError(f"the service's answer from {url} is not a readable VOTable "
-                                        f"({len(content)} bytes; cut off?): {exc}") from exc
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", DALOverflowWarning)
-                results = TAPResults(votable, url=url)
-        except DALQueryError as exc:
-            raise InvalidQueryError(f"the TAP service rejected the query: {exc.reason}") from None
-        except DALFormatError as exc:
-            raise RemoteServiceError(f"unexpected answer from {url}: {exc.reason}") from None
-        table = results.to_table()
-    return table, results.query_status.lower() == "overflow"
+    Runs in worker threads too, so it must not touch the process-wide warning filters
+    (``warnings.catch_warnings`` is not thread-safe: concurrent uses can leave filters behind
+    that silence the user's warnings).  The VOTable parser is told to ignore the service's
+    spec deviations and wrong unit strings instead (units come from the schema), and the overflow
+    status is reported by the caller, not as pyvo's warning.
+    """
+    from astropy.io.votable import parse as votableparse
+    from pyvo.dal import DALFormatError, DALQueryError
+
+    try:
+        votable = votableparse(io.BytesIO(content), verify="ignore")
+    except Exception as exc:
+        raise UnreadableAnswerError(f"the service's answer from {url} is not a readable VOTable "
+                                    f"({len(content)} bytes; cut off?): {exc}") from exc
+    try:
+        results = _quiet_results_class()(votable, url=url)
+    except DALQueryError as exc:
+        raise InvalidQueryError(f"the TAP service rejected the query: {exc.reason}") from None
+    except DALFormatError as exc:
+        raise RemoteServiceError(f"unexpected answer from {url}: {exc.reason}") from None
+    return results.to_table(), results.query_status.lower() == "overflow"
+
+
+@functools.lru_cache(maxsize=None)
+def _quiet_results_class():
+    from pyvo.dal import TAPResults
+
+    class QuietTAPResults(TAPResults):
+        """`pyvo.dal.TAPResults` that leaves overflow reporting to `warn_or_raise_truncated`."""
+
+        def _handle_overflow_warning(self, client_set_maxrec=None):
+            pass
+
+    return QuietTAPResults
 
 
 class ResultCache:

@@ -182,6 +182,14 @@ class TestManyObjects:
                                          on_error="warn", cache=False)
         assert partial.meta["complete"] is False and len(partial.meta["failed_objIDs"]) == 30
 
+    def test_concurrent_batches_leave_the_warning_filters_alone(self, ps1, bulk_ids):
+        """Worker threads must not use warnings.catch_warnings (it is not thread-safe and can
+        leave an "ignore" filter behind that silences every later warning)."""
+        before = list(warnings.filters)
+        ps1.get_detections(bulk_ids, chunk_size=1, upload=False, max_workers=8, cache=False,
+                           progress=False)
+        assert warnings.filters == before
+
     def test_duplicates_unknown_and_invalid_ids_in_a_long_list(self, ps1, proxy, bulk_ids):
         messy = list(bulk_ids) + list(bulk_ids[:10]) + [1, 2, 3]
         with pytest.warns(NoResultsWarning, match="3 of 63 objIDs have no measurements: 1, 2, 3"):
