@@ -520,12 +520,9 @@ DACHS_QUERY = "SELECT TOP 5 table_name FROM TAP_SCHEMA.tables ORDER BY table_nam
 
 
 @pytest.fixture
-def dachs(request):
-    """The local DaCHS TAP URL, from the ``ps1tap_server`` fixture (skips without it)."""
-    try:
-        return request.getfixturevalue("ps1tap_server").rstrip("/")
-    except pytest.FixtureLookupError:
-        pytest.skip("no ps1tap_server fixture in tests/conftest.py")
+def dachs(ps1tap_server):
+    """The local DaCHS TAP URL (the repository's ``ps1tap_server`` fixture)."""
+    return ps1tap_server.rstrip("/")
 
 
 @pytest.fixture
