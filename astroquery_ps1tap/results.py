@@ -7,7 +7,6 @@ missing), exact 64-bit identifiers, ``-999`` and NaN masked, and text as `str`. 
 so tables from other tools (``astroquery.mast.Catalogs``, CasJobs CSV exports, saved VOTables, files
 written by ``ps1tap``) can be passed through them too.
 """
-import warnings
 
 import numpy as np
 from astropy import units as u

@@ -9,11 +9,9 @@ import numpy as np
 import pytest
 from astropy import units as u
 from astropy.coordinates import SkyCoord
-from astropy.table import Table
 from astroquery.exceptions import InvalidQueryError, MaxResultsWarning, NoResultsWarning
 
 from astroquery_ps1tap import PanstarrsTapClass, conf
-from astroquery_ps1tap.service import TapService
 from localtap import sample
 
 pytestmark = pytest.mark.server
