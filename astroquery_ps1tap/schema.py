@@ -12,17 +12,67 @@ Look-ups are case-insensitive and return the canonical spelling; unknown names r
 import difflib
 import functools
 import json
+import math
 from collections import namedtuple
 from pathlib import Path
 
 from astroquery.exceptions import InvalidQueryError
 
 __all__ = ["FILTERS", "FILTER_IDS", "TABLE_ALIASES", "Column", "tables", "resolve_table",
-           "columns", "resolve_column", "INFO_FLAGS"]
+           "columns", "resolve_column", "INFO_FLAGS", "AB_ZEROPOINT", "MAG_ERR_FACTOR", "NUMPY_TYPES",
+           "INTEGER_TYPES", "flux_to_mag", "mag_to_flux"]
 
 #: PS1 filters in wavelength order; ``filterID`` 1..5 in ``dbo.Filter``.
 FILTERS = ("g", "r", "i", "z", "y")
 FILTER_IDS = {i + 1: band for i, band in enumerate(FILTERS)}
+
+#: AB magnitude of a 1 Jy source: ``mag = -2.5 log10(flux / Jy) + AB_ZEROPOINT`` (PS1 fluxes are in Jy).
+AB_ZEROPOINT = 8.90
+#: ``mag_err = MAG_ERR_FACTOR * flux_err / flux`` (first-order error propagation, 2.5 / ln 10).
+MAG_ERR_FACTOR = 2.5 / math.log(10)
+
+#: Database column types of the PS1 schema (``Column.dbtype``) and the numpy type each holds.
+NUMPY_TYPES = {"BIGINT": "int64", "INTEGER": "int32", "SMALLINT": "int16", "TINYINT": "uint8",
+               "REAL": "float32", "DOUBLE": "float64", "STRING": "str"}
+#: The integer ones (identifiers, counts, flags).
+INTEGER_TYPES = ("BIGINT", "INTEGER", "SMALLINT", "TINYINT")
+
+
+def flux_to_mag(flux, flux_err=None):
+    """AB magnitude (and its error) of a flux in Jy; NaN where the flux is not positive.
+
+    Examples
+    --------
+    >>> round(float(flux_to_mag(3631.0)), 3)
+    0.0
+    >>> mag, err = flux_to_mag(1e-3, 1e-5)
+    >>> round(float(mag), 2), round(float(err), 4)
+    (16.4, 0.0109)
+    """
+    import numpy as np
+
+    flux = np.asarray(flux, dtype=float)
+    positive = flux > 0
+    safe = np.where(positive, flux, 1.0)
+    mag = np.where(positive, -2.5 * np.log10(safe) + AB_ZEROPOINT, np.nan)
+    if flux_err is None:
+        return mag
+    err = np.where(positive, MAG_ERR_FACTOR * np.asarray(flux_err, dtype=float) / safe, np.nan)
+    return mag, err
+
+
+def mag_to_flux(mag):
+    """Flux in Jy of an AB magnitude (the inverse of `flux_to_mag`).
+
+    Examples
+    --------
+    >>> float(mag_to_flux(8.90))
+    1.0
+    """
+    import numpy as np
+
+    return 10 ** (-0.4 * (np.asarray(mag, dtype=float) - AB_ZEROPOINT))
+
 
 #: Short names accepted wherever a table is asked for.
 TABLE_ALIASES = {
