@@ -43,8 +43,8 @@ def flux_to_mag(flux, flux_err=None):
 
     Examples
     --------
-    >>> round(float(flux_to_mag(3631.0)), 3)
-    0.0
+    >>> float(flux_to_mag(1.0))
+    8.9
     >>> mag, err = flux_to_mag(1e-3, 1e-5)
     >>> round(float(mag), 2), round(float(err), 4)
     (16.4, 0.0109)
