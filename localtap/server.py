@@ -26,9 +26,14 @@ import time
 import urllib.request
 from pathlib import Path
 
+if __package__:                 # imported as localtap.server (repository root importable)
+    from . import generate, make_rd
+else:                           # run as a script: its own directory is on sys.path
+    import generate
+    import make_rd
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-sys.path.insert(0, str(HERE))
 
 PG_VERSION = "15"
 PG_CLUSTER = "main"
@@ -337,8 +342,6 @@ def start_server(port):
 
 # ---- data ------------------------------------------------------------------------------------
 def load_data(bulk):
-    import generate
-    import make_rd
     for d in (RD_DIR, PUB_DIR):
         d.mkdir(parents=True, exist_ok=True)
     if DATA_DIR.exists():
