@@ -2,5 +2,5 @@
 
 Not part of the installed package: a package of the repository, importable from its root
 (``from localtap import sample``).  Its scripts run as ``python localtap/server.py start`` and
-``python localtap/hats.py build``; ``docs/localtap.rst`` and ``docs/hats.rst`` describe them.
+``python localtap/hatsdb.py build``; ``docs/localtap.rst`` and ``docs/hats.rst`` describe them.
 """

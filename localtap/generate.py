@@ -1062,8 +1062,30 @@ def flag_tables():
 
 
 def generate(out, bulk=True):
+    """Write the sample database's tables as COPY files into ``out``; returns row counts."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    schema = load_schema()
+    tables, timing = simulate(bulk)
+    t = time.time()
+    rows = {}
+    for name, (data, nrows) in tables.items():
+        write_pgcopy(out, name, schema, data, nrows)
+        rows[name] = nrows
+    timing["write"] = time.time() - t
+    with open(out / "manifest.json", "w") as f:
+        json.dump({"rows": rows, "bulk": bulk, "timing": timing}, f, indent=1)
+    return rows
+
+
+def simulate(bulk=True):
+    """The sample database in memory, checked against ``sample.py``.
+
+    Returns ``(tables, timing)``: ``tables`` maps each table of ``TABLES`` to ``(data, nrows)``,
+    data a dict column -> array (or list, for the small tables) holding the schema's columns
+    that have values (the others are NULL).  The local TAP server and the local HATS catalogs
+    are both made from it.
+    """
     schema = load_schema()
     sky = Sky()
     timing = {}
@@ -1261,34 +1283,21 @@ def generate(out, bulk=True):
             fm[b + col] = nw.astype(np.int64)
         fm[b + "Flags"] = np.where(has_w, 114, 0).astype(np.int64)
 
-    t = time.time()
-    rows = {}
-    ft = flag_tables()
-    write_pgcopy(out, "Filter", schema, {"filterID": [1, 2, 3, 4, 5], "filterType": list(BANDS)},
-                 5)
-    rows["Filter"] = 5
-    for name, entries in ft.items():
+    check(OB, D, F, objthin, bulk)
+    tables = {"Filter": ({"filterID": [1, 2, 3, 4, 5], "filterType": list(BANDS)}, 5)}
+    for name, entries in flag_tables().items():
         flags = {"name": [e[0] for e in entries], "value": [e[1] for e in entries],
                  "hexadecimal": [f"0x{e[1]:08X}" for e in entries],
                  "description": [e[2] for e in entries]}
-        write_pgcopy(out, name, schema, flags, len(entries))
-        rows[name] = len(entries)
+        tables[name] = (flags, len(entries))
     for name, data in (("ObjectThin", objthin), ("MeanObject", meanobj),
                        ("StackObjectThin", st), ("ForcedMeanObject", fm)):
-        write_pgcopy(out, name, schema, data, nobj)
-        rows[name] = nobj
-    dcols = {c[0] for c in schema["Detection"]}
-    write_pgcopy(out, "Detection", schema, {k: v for k, v in D.items() if k in dcols}, nd)
-    rows["Detection"] = nd
-    fcols = {c[0] for c in schema["ForcedWarpMeasurement"]}
-    write_pgcopy(out, "ForcedWarpMeasurement", schema,
-                 {k: v for k, v in F.items() if k in fcols}, nf)
-    rows["ForcedWarpMeasurement"] = nf
-    timing["write"] = time.time() - t
-    with open(out / "manifest.json", "w") as f:
-        json.dump({"rows": rows, "bulk": bulk, "timing": timing}, f, indent=1)
-    check(OB, D, F, objthin, bulk)
-    return rows
+        tables[name] = (data, nobj)
+    for name, data, n in (("Detection", D, nd), ("ForcedWarpMeasurement", F, nf)):
+        names = {c[0] for c in schema[name]}
+        tables[name] = ({k: v for k, v in data.items() if k in names}, n)
+    require(list(tables) == TABLES, f"tables {list(tables)}, TABLES {TABLES}")
+    return tables, timing
 
 
 def check(OB, D, F, objthin, bulk):
