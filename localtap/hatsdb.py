@@ -19,7 +19,7 @@ detections) put partition boundaries inside the sample's fields, so margins matt
 on the real catalogs.
 
 Idempotent, like ``server.py start``: a build is stamped with a hash of what made it (the
-generator, the sample facts, the real rows, the schema, this script, hats-import's version) and
+generator, the sample facts, the real rows, the schema, the layout, hats-import's version) and
 a second run with the same stamp only prints the path.  Each stamp gets its own directory
 (``<root>/<stamp>``, written under a temporary name and renamed when complete), so a rebuild
 never changes files a running test is reading; the two newest builds are kept.  The last line of
@@ -29,7 +29,6 @@ else env PS1HATS_BUILD_ROOT, else /var/tmp/ps1hats.
 import argparse
 import contextlib
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -38,10 +37,12 @@ import time
 from importlib import metadata
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
+if __package__:                 # imported as localtap.hatsdb (repository root importable)
+    from . import stamp
+else:                           # run as a script: its own directory is on sys.path
+    import stamp
+
 DEFAULT_ROOT = Path("/var/tmp/ps1hats")
-STAMPED_FILES = ["generate.py", "sample.py", "hatsdb.py"]
 MARGIN_ARCSEC = 10.0
 #: catalog name -> (the sample table or view its columns follow, ra column, dec column,
 #: rows per partition at most)
@@ -69,19 +70,15 @@ def choose_root(arg):
 
 
 def stamp_value(bulk):
-    h = hashlib.sha256()
-    for name in STAMPED_FILES:
-        h.update((HERE / name).read_bytes())
-    for p in sorted((HERE / "realrows").glob("*.csv")):
-        h.update(p.read_bytes())
-    h.update((REPO / "astroquery_ps1tap" / "data" / "ps1dr2_schema.json").read_bytes())
+    """What a build holds: the generator's inputs, the layout below, the builder's version."""
+    versions = []
     for package in ("hats-import", "hats"):
         try:
-            h.update(f"{package}={metadata.version(package)}".encode())
+            versions.append(f"{package}={metadata.version(package)}")
         except metadata.PackageNotFoundError:
             pass
-    h.update(f"bulk={bulk}".encode())
-    return h.hexdigest()[:16]
+    layout = repr((CATALOGS, VIEWS, MARGIN_ARCSEC))
+    return stamp.digest(["generate.py", "sample.py"], [layout, *versions, f"bulk={bulk}"])[:16]
 
 
 def build_path(root, bulk):
@@ -179,7 +176,7 @@ def build(path, bulk):
     log(f"rows: {', '.join(f'{k} {v:,}' for k, v in rows.items())}; hats-import on 2 workers")
     # hats-import and dask print progress; stdout carries only the path
     with contextlib.redirect_stdout(sys.stderr), \
-            Client(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
+            Client(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
                    local_directory=str(work / "_dask")) as client:
         for name, (_, ra, dec, threshold) in CATALOGS.items():
             args = (CollectionArguments(output_artifact_name=name, output_path=str(work),
@@ -188,7 +185,7 @@ def build(path, bulk):
                     .catalog(input_file_list=files[name], file_reader="parquet",
                              use_schema_file=str(inputs / name / "schema.parquet"),
                              ra_column=ra, dec_column=dec, sort_columns="objID",
-                             pixel_threshold=threshold, highest_healpix_order=12,
+                             pixel_threshold=threshold,
                              output_artifact_name=name)
                     .add_margin(margin_threshold=MARGIN_ARCSEC, is_default=True))
             pipeline_with_client(args, client)

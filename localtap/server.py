@@ -15,7 +15,6 @@ Port: --port, else env PS1TAP_LOCAL_PORT, else 8080.
 """
 import argparse
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -27,13 +26,13 @@ import urllib.request
 from pathlib import Path
 
 if __package__:                 # imported as localtap.server (repository root importable)
-    from . import generate, make_rd
+    from . import generate, make_rd, stamp
 else:                           # run as a script: its own directory is on sys.path
     import generate
     import make_rd
+    import stamp
 
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
 
 PG_VERSION = "15"
 PG_CLUSTER = "main"
@@ -218,14 +217,7 @@ def write_gavo_rc(port):
 
 
 def stamp_value(bulk):
-    h = hashlib.sha256()
-    for name in STAMPED_FILES:
-        h.update((HERE / name).read_bytes())
-    for p in sorted((HERE / "realrows").glob("*.csv")):
-        h.update(p.read_bytes())
-    h.update((REPO / "astroquery_ps1tap" / "data" / "ps1dr2_schema.json").read_bytes())
-    h.update(f"bulk={bulk}".encode())
-    return h.hexdigest()
+    return stamp.digest(STAMPED_FILES, [f"bulk={bulk}"])
 
 
 def loaded_stamp():
