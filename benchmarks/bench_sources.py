@@ -68,8 +68,8 @@ def main(argv=None):
     parser.add_argument("--hats", help="root of the local HATS catalogs (default: build/find it)")
     parser.add_argument("--latency", type=float, default=0.05)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--cluster", action="store_true", help="also time HATS on a 2-worker "
-                                                                "LocalCluster")
+    parser.add_argument("--cluster", action="store_true",
+                        help="also time HATS on a 2-worker LocalCluster")
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
     from astroquery_ps1tap import PanstarrsTapClass

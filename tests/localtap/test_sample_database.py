@@ -16,8 +16,9 @@ import pytest
 import pyvo
 from astropy.table import Table
 
-ROOT = Path(__file__).resolve().parents[2]
 from localtap import sample
+
+ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.server
 

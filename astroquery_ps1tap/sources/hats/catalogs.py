@@ -62,7 +62,7 @@ def root_path(path=None):
 def import_lsdb():
     """Import lsdb (and with it hats, nested-pandas, dask), or say what to install."""
     try:
-        import dask  # noqa: F401
+        import dask  # noqa: F401  (each is needed; the first missing one is named)
         import lsdb
         import mocpy  # noqa: F401
     except ImportError as error:
@@ -288,8 +288,8 @@ class Catalogs:
         ids = np.unique(np.asarray(ids, dtype=np.int64))
         catalog = None
         if len(ids):
-            catalog = self.open(name, columns=columns, search_filter=MOCSearch(_cones(ids),
-                                                                                fine=False),
+            catalog = self.open(name, columns=columns,
+                                search_filter=MOCSearch(_cones(ids), fine=False),
                                 filters=[("objID", "in", ids.tolist())] + list(filters))
         return self._table(catalog, columns, client=client, progress=progress,
                            description=f"PS1 {name}")

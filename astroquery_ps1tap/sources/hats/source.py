@@ -15,8 +15,7 @@ from astroquery.exceptions import InvalidQueryError
 from ... import schema
 from ...batch import Batches
 from ..base import Source
-from .catalogs import (CATALOGS, Catalogs, column_filters_of, detections_filter,
-                       measurement_filters)
+from .catalogs import CATALOGS, column_filters_of, detections_filter, measurement_filters
 
 __all__ = ["HatsSource"]
 
@@ -29,7 +28,8 @@ _TAP_ONLY = "TAP-only: it has no meaning for HATS catalogs, which are read direc
 UNSUPPORTED = {name: _TAP_ONLY for name in (
     "async_job", "maxrec", "cache", "on_truncation", "chunk_size", "upload", "max_workers",
     "deadline", "get_query_payload")}
-UNSUPPORTED["get_query_payload"] = "TAP-only: there is no query text to return; HATS catalogs are read directly"
+UNSUPPORTED["get_query_payload"] = ("TAP-only: there is no query text to return; HATS catalogs "
+                                    "are read directly")
 UNSUPPORTED["cache"] = "TAP-only: HATS catalogs are read directly, nothing is cached"
 
 
@@ -78,8 +78,8 @@ class HatsSource(Source):
         if len(set(names)) != len(names):
             raise InvalidQueryError(f"columns listed twice: {list(columns)!r}")
         names += [c for c in ("objID", "raMean", "decMean") if c not in names]
-        filters = detections_filter(table, min_detections) + column_filters_of(table,
-                                                                                column_filters)
+        filters = (detections_filter(table, min_detections)
+                   + column_filters_of(table, column_filters))
         if top is not None and (isinstance(top, bool) or not isinstance(top, (int, np.integer))
                                 or top <= 0):
             raise InvalidQueryError(f"top must be a positive integer, got {top!r}")

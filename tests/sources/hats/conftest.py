@@ -52,8 +52,8 @@ def tap(ps1tap_server, ps1hats_path, tmp_path_factory):
     # the same sample? objIDs of a small cone identify the generator that made it
     cone = (sample.M87_RA, sample.M87_DEC, 0.02)
     served = client.query_region(cone[:2], cone[2], columns=["objID"], min_detections=None)
-    built = PanstarrsHatsClass(ps1hats_path).query_region(cone[:2], cone[2], columns=["objID"],
-                                                           min_detections=None, progress=False)
+    built = PanstarrsHatsClass(ps1hats_path).query_region(
+        cone[:2], cone[2], columns=["objID"], min_detections=None, progress=False)
     if not np.array_equal(np.sort(served["objID"]), np.sort(built["objID"])):
         pytest.fail("the local TAP server and the local HATS catalogs hold different samples: "
                     "run `python localtap/server.py start` and `python localtap/hatsdb.py build` "

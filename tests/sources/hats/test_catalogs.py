@@ -5,7 +5,6 @@ The tests that read rows use the local HATS copy of the sample database (``ps1ha
 import subprocess
 import sys
 
-import numpy as np
 import pytest
 from astropy.coordinates import SkyCoord
 from astroquery.exceptions import InvalidQueryError
