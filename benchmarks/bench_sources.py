@@ -91,7 +91,7 @@ def main(argv=None):
             if args.cluster:
                 from distributed import Client, LocalCluster
 
-                with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as c, \
+                with LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address="127.0.0.1:0") as c, \
                         Client(c) as client:
                     light_curves(hats, target, client=client)
                     row.append(best(lambda: light_curves(hats, target, client=client),

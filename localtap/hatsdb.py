@@ -176,7 +176,7 @@ def build(path, bulk):
     log(f"rows: {', '.join(f'{k} {v:,}' for k, v in rows.items())}; hats-import on 2 workers")
     # hats-import and dask print progress; stdout carries only the path
     with contextlib.redirect_stdout(sys.stderr), \
-            Client(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0",
+            Client(n_workers=2, threads_per_worker=1, processes=True, dashboard_address="127.0.0.1:0",
                    local_directory=str(work / "_dask")) as client:
         for name, (_, ra, dec, threshold) in CATALOGS.items():
             args = (CollectionArguments(output_artifact_name=name, output_path=str(work),

@@ -152,7 +152,7 @@ def _compute(catalog, *, client=None, progress=None, description="PS1 HATS"):
 
     parts = catalog.to_delayed()
     if not parts:
-        return catalog._ddf._meta.copy()
+        return catalog.compute(progress_bar=False)        # no partition: lsdb gives the schema
     show = len(parts) > 1 if progress is None else bool(progress)
     if client is None:
         client = _active_client()

@@ -15,7 +15,7 @@ from localtap import sample
 def dask_client():
     distributed = pytest.importorskip("distributed", reason="the [hats] extra is not installed")
     cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                       dashboard_address=":0")
+                                       dashboard_address="127.0.0.1:0")
     client = distributed.Client(cluster)
     yield client
     client.close()
