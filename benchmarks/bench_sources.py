@@ -46,8 +46,8 @@ def objects(client):
     return np.sort(field["objID"].data)[::12][:N_OBJECTS]
 
 
-def light_curves(client, target, **options):
-    lcs = client.get_lightcurves(target, progress=False, **options)
+def light_curves(source, target, **options):
+    lcs = source.get_lightcurves(target, progress=False, **options)
     if hasattr(lcs, "keys"):                       # many objects: build every collection
         return sum(len(lcs[objid]) for objid in lcs)
     return len(lcs)
