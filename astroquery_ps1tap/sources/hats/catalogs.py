@@ -3,13 +3,9 @@
 STScI publishes PS1 DR2 as HATS collections (HEALPix-partitioned Parquet, each with a 10 arcsec
 margin catalog) under one root, by default ``s3://stpubdata/panstarrs/ps1/public/hats``:
 
-=====================  ======================================  =========================
-catalog                rows (columns as at MAST's TAP service)  TAP table of its columns
-=====================  ======================================  =========================
-``otmo``               one per object: ObjectThin + MeanObject  ``dbo.MeanObjectView``
-``detection``          one per single-epoch detection            ``dbo.Detection``
-``forced_mean_object``  ObjectThin + ForcedMeanObject           ``dbo.ForcedMeanObjectView``
-=====================  ======================================  =========================
+* ``otmo``: one row per object, ObjectThin + MeanObject (``dbo.MeanObjectView``'s columns);
+* ``detection``: one row per single-epoch detection (``dbo.Detection``'s columns);
+* ``forced_mean_object``: ObjectThin + ForcedMeanObject (``dbo.ForcedMeanObjectView``'s columns).
 
 Reading little is the point: an objID encodes the position of its object (MAST's "PS1 Object
 Identifiers", `objid_positions`), so a look-up by objID reads only the partitions within
