@@ -392,4 +392,3 @@ def test_as_collection_refuses_what_it_cannot_convert(kq_uma):
         as_collection(to_lightcurves_by_object(kq_uma))
     with pytest.raises(TypeError, match="not ndarray"):
         as_collection(np.zeros(3))
-

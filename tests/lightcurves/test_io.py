@@ -9,7 +9,6 @@ import warnings
 
 import numpy as np
 import pytest
-from astropy import units as u
 from astropy.io import registry
 from astropy.io.fits.verify import VerifyWarning
 from astropy.table import Table, vstack
@@ -25,14 +24,14 @@ import lightkurve as lk  # noqa: I100  (after astroquery_ps1tap.lightcurves: imp
 pytestmark = pytest.mark.filterwarnings("error")
 
 KQ_UMA = 190361393344112894
+#: A 19-digit identifier: beyond float64's exact integers (2**53 ~ 9.0e15) by far.
+BIG_ID = 9123456789012345678
 
 
 @pytest.fixture
 def kq_uma_csv(real_rows):
     """KQ UMa's detections as the tutorial showed them: a CSV with ``#`` comment lines."""
     return real_rows.path("kq_uma_detections")
-#: A 19-digit identifier: beyond float64's exact integers (2**53 ~ 9.0e15) by far.
-BIG_ID = 9123456789012345678
 
 
 def test_a_casjobs_style_csv_with_comment_lines(kq_uma_csv):
