@@ -39,7 +39,7 @@ from astropy.table import Row, Table
 from astropy.time import Time
 from astropy.utils.exceptions import AstropyUserWarning
 
-from .. import results, schema
+from .. import schema, tables
 from .quality import PS1QualityFlags
 
 __all__ = ["to_lightcurves", "to_lightcurves_by_object", "LightCurvesByObject", "combine_bands",
@@ -131,7 +131,7 @@ def _arrays(table, kind):
             cols[name] = _plain(table[name], 0, np.int64)
     for band, name in _row_mean_columns(table).items():
         values = _plain(table[name], np.nan, np.float64)
-        cols[f"mean:{band}"] = np.where(values == results.MISSING, np.nan, values)
+        cols[f"mean:{band}"] = np.where(values == tables.MISSING, np.nan, values)
     return cols
 
 
@@ -181,7 +181,7 @@ def _mean_table(mean):
     elif not isinstance(mean, Table):
         raise TypeError(f"mean must be an astropy Table or Row of mean-object columns, not "
                         f"{type(mean).__name__}")
-    return results.shape(mean, "mean")
+    return tables.shape(mean, "mean")
 
 
 def _mean_row(mean_table, objid):
@@ -203,7 +203,7 @@ def _valid(value):
     if value is None or value is np.ma.masked:
         return None
     value = float(value)
-    return value if np.isfinite(value) and value != results.MISSING else None
+    return value if np.isfinite(value) and value != tables.MISSING else None
 
 
 def _row_mean_columns(table):
@@ -346,7 +346,7 @@ def to_lightcurves(detections, mean=None, *, flux="psf", quality_bitmask="defaul
     detections : `~astropy.table.Table`
         Detections (or forced photometry) of one object, from this package, the TAP service,
         ``astroquery.mast.Catalogs``, a CasJobs CSV or a saved VOTable: anything
-        `~astroquery_ps1tap.results.ensure_detections` accepts.
+        `~astroquery_ps1tap.tables.ensure_detections` accepts.
     mean : `~astropy.table.Table`, `~astropy.table.Row` or dict, optional
         The object's mean-object row (``{f}MeanPSFMag`` in any letter case; ``-999`` means
         none), the reference of ``dmag``.  Without it, per-row ``{f}MeanPSFMag`` columns of
@@ -387,7 +387,7 @@ def to_lightcurves(detections, mean=None, *, flux="psf", quality_bitmask="defaul
     """
     bitmask = PS1QualityFlags.bitmask(quality_bitmask)
     wanted = _filters(filters)
-    det = results.ensure_detections(detections)
+    det = tables.ensure_detections(detections)
     kind = _check_kind(flux, det)
     if len(det) == 0:
         return PS1LightCurveCollection([])
@@ -427,7 +427,7 @@ class LightCurvesByObject(Mapping):
     """
 
     def __init__(self, detections, mean=None, **options):
-        det = results.ensure_detections(detections)
+        det = tables.ensure_detections(detections)
         self._kind = _check_kind(options.pop("flux", "psf"), det)
         self._bitmask = PS1QualityFlags.bitmask(options.pop("quality_bitmask", "default"))
         self._min_qf = options.pop("min_qf", 0.9)

@@ -4,7 +4,7 @@ The readers take PS1 detection (or forced photometry) files however they were fe
 CSV exports, VOTables saved from TOPCAT or the MAST portal, ``astroquery.mast.Catalogs``
 detection tables saved to disk (objID as text, no ``filterType``), the files that the ``ps1tap``
 command writes, and the files `write_ps1_lightcurves` writes.  Columns are recognised by
-`~astroquery_ps1tap.results.ensure_detections`; identifiers are read as text from CSV files and
+`~astroquery_ps1tap.tables.ensure_detections`; identifiers are read as text from CSV files and
 converted to int64 exactly (a CSV reader that guessed float would lose the last digits of 18–19
 digit objIDs).
 
@@ -22,7 +22,7 @@ import numpy as np
 from astropy import units as u
 from astropy.table import Table
 
-from .. import formats, results, schema
+from .. import formats, schema, tables
 from .adapters import PS1LightCurveWarning, as_collection, to_lightcurves
 
 __all__ = ["read_ps1_table", "read_ps1_lightcurve", "read_ps1_lightcurves",
@@ -108,7 +108,7 @@ def _read_detections(filename, objid, table_format, read_kwargs):
         table = read_ps1_table(filename, table_format=table_format, **(read_kwargs or {}))
     except TypeError as exc:   # TimeSeries.read turns a TypeError into a misleading message
         raise ValueError(f"could not read {filename} as a table: {exc}") from exc
-    return _select_object(results.ensure_detections(table), objid)
+    return _select_object(tables.ensure_detections(table), objid)
 
 
 def read_ps1_lightcurves(filename, *, objid=None, mean=None, flux="psf",

@@ -12,7 +12,7 @@ import pytest
 from astropy import units as u
 from astropy.table import MaskedColumn, Table, vstack
 
-from astroquery_ps1tap import results, schema
+from astroquery_ps1tap import schema, tables
 from astroquery_ps1tap.lightcurves import (LightCurvesByObject, PS1LightCurveCollection,
                                            PS1LightCurveWarning, PS1QualityFlags, as_collection,
                                            combine_bands, to_lightcurves, to_lightcurves_by_object)
@@ -362,9 +362,9 @@ def test_combine_bands_refuses_mixed_objects_and_empty_input():
         combine_bands(lk.LightCurveCollection([]))
 
 
-def test_results_tables_pass_through_unchanged(kq_uma):
-    shaped = results.shape_detections(kq_uma)
-    assert results.ensure_detections(shaped) is shaped
+def test_canonical_tables_pass_through_unchanged(kq_uma):
+    shaped = tables.shape_detections(kq_uma)
+    assert tables.ensure_detections(shaped) is shaped
     assert [len(x) for x in to_lightcurves(shaped)] == [len(x) for x in to_lightcurves(kq_uma)]
 
 

@@ -13,7 +13,7 @@ from astropy.io import registry
 from astropy.io.fits.verify import VerifyWarning
 from astropy.table import Table, vstack
 
-from astroquery_ps1tap import results
+from astroquery_ps1tap import tables
 from astroquery_ps1tap.lightcurves import (PS1LightCurveCollection, PS1LightCurveWarning, combine_bands,
                                            read_ps1_lightcurve, read_ps1_lightcurves, read_ps1_table,
                                            to_lightcurves, write_ps1_lightcurves)
@@ -79,7 +79,7 @@ def shaped_kq_uma(kq_uma_csv):
     """KQ UMa's detections as the package shapes them (what ``ps1tap --output`` writes)."""
     table = read_ps1_table(kq_uma_csv)
     table.meta.clear()
-    return results.shape_detections(table)
+    return tables.shape_detections(table)
 
 
 @pytest.mark.parametrize("suffix, kwargs", [(".ecsv", {}), (".fits", {}), (".xml", {"format": "votable"}),
