@@ -27,16 +27,10 @@ from scipy import stats
 
 from .eclipses import MIN_ECLIPSE_POINTS, eclipse_points_many, eclipse_rule
 from .inputs import objects_arrays
-from .periodograms import (analytic_fap, centre_by_band, frequency_grid, harmonic_chi2_many,
-                           multiband_peaks)
-from .search import ELLIPSOIDAL_MAX_FAP
+from .periodograms import analytic_fap, frequency_grid, harmonic_chi2_many, multiband_peaks
+from .search import ELLIPSOIDAL_MAX_FAP, GREY_MAX_PERIOD, RECOMMENDED_FAP, grey_test
 
 __all__ = ["find_periods", "RECOMMENDED_FAP"]
-
-#: False-alarm probability below which `find_periods` calls a period significant (the
-#: ``significant`` column); measured on simulated non-variable stars (see the docs' table).
-RECOMMENDED_FAP = 1e-3
-
 
 def _visits(t, obj, n_obj, separation):
     """Per object: points closer in time than ``separation`` to the previous one count once."""
@@ -44,46 +38,6 @@ def _visits(t, obj, n_obj, separation):
     ts, os_ = t[order], obj[order]
     new = np.r_[True, (os_[1:] != os_[:-1]) | (np.diff(ts) > separation)]
     return np.bincount(os_[new], minlength=n_obj)
-
-
-#: A sinusoidal variable is taken for a contact binary when the amplitude ratio between g and
-#: i, z, y is below this, by more than 3 standard errors below the RR Lyrae stars' (~1.6;
-#: eclipses are geometric, nearly grey: ~1).
-GREY_RATIO = 1.3
-PULSATOR_RATIO = 1.6
-
-
-def _amplitude_ratio(t, y, dy, band, starts, members, frequency):
-    """Per object: the amplitude of a shared-phase sinusoid in g over that in i, z and y, and its
-    standard error.
-
-    The sinusoid (shared phase and shape) is fitted to all filters; then each filter group's
-    residuals from its mean are regressed on it, giving that group's scale (errors scaled by the
-    fit's reduced chi-square).  NaN without g or i/z/y."""
-    ratio = np.full(len(members), np.nan)
-    error = np.full(len(members), np.nan)
-    for k, (o, f) in enumerate(zip(members, frequency)):
-        sl = slice(starts[o], starts[o + 1])
-        tt, yy, ww, bb = t[sl], y[sl], dy[sl] ** -2.0, band[sl]
-        resid = centre_by_band(yy, bb, ww)
-        phase = 2 * np.pi * f * (tt - tt[0])
-        design = np.column_stack([np.sin(phase), np.cos(phase)])
-        coef = np.linalg.lstsq(design * np.sqrt(ww)[:, None], resid * np.sqrt(ww), rcond=None)[0]
-        model = design @ coef
-        blue, red = bb == 0, bb >= 2
-        if blue.sum() < 3 or red.sum() < 3:
-            continue
-        scale, var = [], []
-        for s in (blue, red):
-            norm = np.sum(ww[s] * model[s] ** 2)
-            a = np.sum(ww[s] * model[s] * resid[s]) / norm
-            chi2 = np.sum(ww[s] * (resid[s] - a * model[s]) ** 2) / max(s.sum() - 1, 1)
-            scale.append(a)
-            var.append(max(chi2, 1.0) / norm)
-        if scale[1] > 0 and scale[0] > 0:
-            ratio[k] = scale[0] / scale[1]
-            error[k] = ratio[k] * np.sqrt(var[0] / scale[0] ** 2 + var[1] / scale[1] ** 2)
-    return ratio, error
 
 
 def _subset(starts, members):
@@ -96,7 +50,7 @@ def _subset(starts, members):
 
 def find_periods(data=None, *, objid=None, time=None, mag=None, mag_err=None, band=None,
                  min_period=0.1, max_period=50.0, oversample=2, n_candidates=10, nterms=3,
-                 alpha=1e-4, max_grey_period=0.5, min_qf=0.9, column="mag", engine="auto"):
+                 alpha=1e-4, min_qf=0.9, column="mag", engine="auto"):
     """Search many light curves for their periods at once; one table row per object.
 
     Parameters
@@ -235,16 +189,13 @@ def find_periods(data=None, *, objid=None, time=None, mag=None, mag_err=None, ba
         method[o] += "; eclipse rule: " + rule
     # pulsators change colour as they vary, binaries hardly: a grey sinusoid is a contact binary
     # seen at half its orbital period
-    grey = np.flatnonzero(enough & ~ellipsoidal & ~doubled & (peak_period < max_grey_period)
+    grey = np.flatnonzero(enough & ~ellipsoidal & ~doubled & (peak_period < GREY_MAX_PERIOD)
                           & (fap < RECOMMENDED_FAP))
     if len(grey):
-        ratio, error = _amplitude_ratio(t, y, dy, band_code, starts, grey, chosen[grey])
-        with np.errstate(invalid="ignore"):
-            binary = (ratio < GREY_RATIO) & (PULSATOR_RATIO - ratio > 3 * error)
-        doubled[grey[binary]] = True
-        for o, r, e, b in zip(grey, ratio, error, binary):
-            method[o] += (f"; g/izy amplitude ratio {r:.2f} ± {e:.2f}"
-                          + (" (grey: contact binary, doubled)" if b else ""))
+        for o in grey:
+            sl = slice(starts[o], starts[o + 1])
+            doubled[o], note = grey_test(t[sl], y[sl], dy[sl], band_code[sl], chosen[o])
+            method[o] += "; " + note
     period = np.where(doubled, 2 * peak_period, peak_period)
     top = np.full((n_obj, 5), np.nan)
     k = min(5, n_candidates)

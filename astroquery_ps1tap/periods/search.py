@@ -42,10 +42,75 @@ from .inputs import light_curve_arrays
 from .periodograms import (analytic_fap, band_index, centre_by_band, frequency_grid,
                            harmonic_chi2, local_maxima, multiband_power, n_visits)
 
-__all__ = ["find_period", "PeriodResult", "doubling_test", "string_length"]
+__all__ = ["find_period", "PeriodResult", "doubling_test", "string_length", "amplitude_ratio",
+           "grey_test"]
 
+#: False-alarm probability below which a period is called significant (`find_periods`'s
+#: ``significant`` column, and the colour test); measured on simulated non-variable stars in
+#: ``benchmarks/bench_periods.py``.
+RECOMMENDED_FAP = 1e-3
 #: The periodogram without the eclipses is used only if its false-alarm probability is below this.
 ELLIPSOIDAL_MAX_FAP = 0.05
+#: A sinusoidal variable is taken for a contact binary (`grey_test`) when its amplitude ratio
+#: between g and i, z, y is below this and more than 3 standard errors below the RR Lyrae stars'.
+GREY_RATIO = 1.3
+PULSATOR_RATIO = 1.6
+#: Only variables with shorter periodogram periods (d) are tested (contact binaries' orbits last
+#: less than ~1 d, and they vary twice per orbit).
+GREY_MAX_PERIOD = 0.5
+
+
+def amplitude_ratio(t, y, dy, bands, frequency):
+    """The amplitude of a shared-phase sinusoid in g over that in i, z and y, and its error.
+
+    The sinusoid (shared phase and shape) is fitted to all filters; then the residuals of g, and
+    of i, z and y together, from their filters' means are regressed on it, giving each group's
+    scale (errors scaled up by the fit's reduced chi-square when it exceeds 1).  ``bands`` are
+    filter codes (0..4 for g r i z y).  NaN without 3 points in g and in i/z/y.
+
+    Examples
+    --------
+    >>> t = np.sort(np.random.default_rng(0).uniform(0, 900, 80))
+    >>> bands = np.arange(80) % 5
+    >>> y = np.array([1.0, 0.75, 0.6, 0.5, 0.45])[bands] * np.sin(2 * np.pi * t / 0.3)
+    >>> ratio, error = amplitude_ratio(t, y, np.full(80, 0.01), bands, 1 / 0.3)
+    >>> round(ratio, 2), bool(error < 0.05)
+    (1.94, True)
+    """
+    t, y, dy, bands = (np.asarray(a) for a in (t, y, dy, bands))
+    w = dy.astype(float) ** -2.0
+    resid = centre_by_band(y, bands, w)
+    phase = 2 * np.pi * frequency * (t - t.min())
+    design = np.column_stack([np.sin(phase), np.cos(phase)])
+    coef = np.linalg.lstsq(design * np.sqrt(w)[:, None], resid * np.sqrt(w), rcond=None)[0]
+    model = design @ coef
+    scale, var = [], []
+    for group in (bands == 0, bands >= 2):
+        norm = np.sum(w[group] * model[group] ** 2)
+        if group.sum() < 3 or not norm > 0:
+            return np.nan, np.nan
+        a = np.sum(w[group] * model[group] * resid[group]) / norm
+        chi2 = np.sum(w[group] * (resid[group] - a * model[group]) ** 2) / (group.sum() - 1)
+        scale.append(a)
+        var.append(max(chi2, 1.0) / norm)
+    if not (scale[0] > 0 and scale[1] > 0):
+        return np.nan, np.nan
+    ratio = scale[0] / scale[1]
+    return float(ratio), float(ratio * np.sqrt(var[0] / scale[0] ** 2 + var[1] / scale[1] ** 2))
+
+
+def grey_test(t, y, dy, bands, frequency):
+    """Is a sinusoidal variable a contact binary seen at half its orbital period?
+
+    Pulsating stars change colour as they vary (RR Lyrae: g amplitude ~1.6 times that in i, z,
+    y); eclipses and the light of tidally distorted stars are geometric, nearly grey.  Returns
+    ``(grey, note)``: `amplitude_ratio` below ``GREY_RATIO`` and more than 3 standard errors below
+    ``PULSATOR_RATIO``.
+    """
+    ratio, error = amplitude_ratio(t, y, dy, bands, frequency)
+    grey = bool(ratio < GREY_RATIO and PULSATOR_RATIO - ratio > 3 * error)
+    return grey, (f"g/izy amplitude ratio {ratio:.2f} ± {error:.2f}"
+                  + (" (grey: contact binary, doubled)" if grey else ""))
 
 
 def doubling_test(t, y, dy, bands, period, *, nterms=3):
@@ -332,15 +397,22 @@ def find_period(data, *, column="mag", min_period=None, max_period=50.0, oversam
         # now) make alternate cycles differ
         _, p_double = doubling_test(t, y, dy, bands, periods[0], nterms=3)
         doubled = p_double < alpha
-        best = 2 * periods[0] if doubled else periods[0]
         rule = (f"{int(in_eclipse.sum())} points in eclipse left out of the periodogram; "
                 + ("doubled: with the eclipses, alternate cycles differ (doubling test)" if doubled
-                   else "not doubled: alternate cycles alike (doubling test)"))
+                   else "alternate cycles alike (doubling test)"))
+        if not doubled:          # similar eclipses: the eclipse rule
+            _, doubled, why, _, _ = eclipse_rule(t, y, bands, periods[0])
+            rule += "; eclipse rule: " + why
+        best = 2 * periods[0] if doubled else periods[0]
     else:
         doubled = eclipsing == "auto" and p_double < alpha
-        best = 2 * periods[0] if doubled else periods[0]
         rule = ("alternate cycles differ (doubling test)" if doubled
                 else "periodogram peak" + (" (never doubled)" if eclipsing is False else ""))
+        if eclipsing == "auto" and not doubled and periods[0] < GREY_MAX_PERIOD \
+                and fap < RECOMMENDED_FAP:
+            doubled, why = grey_test(t, y, dy, bands, 1.0 / periods[0])
+            rule += "; " + why
+        best = 2 * periods[0] if doubled else periods[0]
 
     shuffle_max = np.array([])
     fap_boot = None
