@@ -265,11 +265,13 @@ def plot_combined(data, period, epoch=None, *, column="dmag", cycles=2, ax=None,
                        errorbars=errorbars, title=title)
 
 
-def plot_periodogram(result, *, ax=None, mark=True):
+def plot_periodogram(result, *, ax=None, mark=True, n_candidates=5):
     """Plot the power of a `~astroquery_ps1tap.periods.PeriodResult` against period (log scale).
 
-    The periodogram's best period is marked (dashed), and the adopted period if the
-    eclipsing-binary rule doubled it (dotted).
+    The peaks are marked from above, never covered: the chosen periodogram peak by a filled
+    triangle, the other top candidates (``result.candidates``, up to ``n_candidates``) by open
+    ones with their periods, and the adopted period, when the search doubled it, by a star.  A
+    new figure uses constrained layout, so the labels stay inside it.
 
     Returns
     -------
@@ -281,22 +283,40 @@ def plot_periodogram(result, *, ax=None, mark=True):
     >>> matplotlib.use("Agg")
     >>> from astroquery_ps1tap.periods import find_period, simulate_detections
     >>> ax = plot_periodogram(find_period(simulate_detections("rrlyrae", 0.48636), eclipsing=False))
-    >>> ax.get_xscale()
-    'log'
+    >>> ax.get_xscale(), ax.get_legend().get_texts()[0].get_text()
+    ('log', 'peak 0.486365 d')
     """
     import matplotlib.pyplot as plt
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 3.5))
-    ax.plot(1.0 / result.frequency, result.power_spectrum, color="k", linewidth=0.6)
+        _, ax = plt.subplots(figsize=(8, 3.5), layout="constrained")
+    periods = 1.0 / result.frequency
+    ax.plot(periods, result.power_spectrum, color="k", linewidth=0.6)
     ax.set_xscale("log")
+    ax.set_xlim(periods.min(), periods.max())
     ax.set_xlabel("period (d)")
     ax.set_ylabel(f"multi-band power (nterms={result.nterms})")
+    top = max(float(np.max(result.power_spectrum)) if len(result.power_spectrum) else 0.0,
+              float(np.max(result.candidates["power"])) if len(result.candidates) else 0.0, 1e-3)
+    lift = 0.06 * top                                # markers sit this far above their peak
+    ax.set_ylim(0, 1.25 * top)
     if mark:
+        cand = result.candidates[:n_candidates]
+        cand_p = result.best_periods[:n_candidates].to_value("d")
         best = result.periodogram_period.to_value("d")
-        ax.axvline(best, color="tab:blue", linestyle="--", linewidth=0.8,
-                   label=f"peak {best:.6g} d")
+        others = ~np.isclose(cand_p, best, rtol=1e-9)
+        ax.plot([best], [result.power + lift], linestyle="none", marker="v", markersize=8,
+                color="tab:red", label=f"peak {best:.6g} d")
+        if others.any():
+            ax.plot(cand_p[others], np.asarray(cand["power"])[others] + lift, linestyle="none",
+                    marker="v", markersize=6, markerfacecolor="none", color="tab:blue",
+                    label=f"next {int(others.sum())} candidates")
+            for p, pw in zip(cand_p[others], np.asarray(cand["power"])[others]):
+                ax.annotate(f"{p:.4g}", (p, pw + lift), xytext=(0, 5), textcoords="offset points",
+                            ha="center", fontsize="x-small", color="tab:blue")
         if result.doubled:
-            ax.axvline(result.period.to_value("d"), color="tab:red", linestyle=":",
-                       label=f"adopted {result.period.to_value('d'):.6g} d")
-        ax.legend(loc="best", fontsize="small")
+            adopted = result.period.to_value("d")
+            at = np.interp(np.log(adopted), np.log(periods[::-1]), result.power_spectrum[::-1])
+            ax.plot([adopted], [at + lift], linestyle="none", marker="*", markersize=11,
+                    color="tab:orange", label=f"adopted {adopted:.6g} d (doubled)")
+        ax.legend(loc="upper left", fontsize="small", framealpha=0.9)
     return ax
