@@ -270,8 +270,9 @@ def plot_periodogram(result, *, ax=None, mark=True, n_candidates=5):
 
     The peaks are marked from above, never covered: the chosen periodogram peak by a filled
     triangle, the other top candidates (``result.candidates``, up to ``n_candidates``) by open
-    ones with their periods, and the adopted period, when the search doubled it, by a star.  A
-    new figure uses constrained layout, so the labels stay inside it.
+    ones, and the adopted period, when the search doubled it, by a star; the legend, above the
+    axes, gives their periods.  A new figure uses constrained layout, so the labels stay inside
+    it.
 
     Returns
     -------
@@ -290,7 +291,7 @@ def plot_periodogram(result, *, ax=None, mark=True, n_candidates=5):
     if ax is None:
         _, ax = plt.subplots(figsize=(8, 3.5), layout="constrained")
     periods = 1.0 / result.frequency
-    ax.plot(periods, result.power_spectrum, color="k", linewidth=0.6)
+    ax.plot(periods, result.power_spectrum, color="0.35", linewidth=0.5)
     ax.set_xscale("log")
     ax.set_xlim(periods.min(), periods.max())
     ax.set_xlabel("period (d)")
@@ -307,16 +308,16 @@ def plot_periodogram(result, *, ax=None, mark=True, n_candidates=5):
         ax.plot([best], [result.power + lift], linestyle="none", marker="v", markersize=8,
                 color="tab:red", label=f"peak {best:.6g} d")
         if others.any():
+            listed = ", ".join(f"{p:.4g}" for p in sorted(cand_p[others]))
             ax.plot(cand_p[others], np.asarray(cand["power"])[others] + lift, linestyle="none",
                     marker="v", markersize=6, markerfacecolor="none", color="tab:blue",
-                    label=f"next {int(others.sum())} candidates")
-            for p, pw in zip(cand_p[others], np.asarray(cand["power"])[others]):
-                ax.annotate(f"{p:.4g}", (p, pw + lift), xytext=(0, 5), textcoords="offset points",
-                            ha="center", fontsize="x-small", color="tab:blue")
+                    label=f"candidates {listed} d")
         if result.doubled:
             adopted = result.period.to_value("d")
             at = np.interp(np.log(adopted), np.log(periods[::-1]), result.power_spectrum[::-1])
             ax.plot([adopted], [at + lift], linestyle="none", marker="*", markersize=11,
                     color="tab:orange", label=f"adopted {adopted:.6g} d (doubled)")
-        ax.legend(loc="upper left", fontsize="small", framealpha=0.9)
+        # above the axes, where it hides no peak (constrained layout makes room)
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=3, fontsize="small",
+                  frameon=False, borderaxespad=0.2)
     return ax
