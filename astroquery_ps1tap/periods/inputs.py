@@ -1,6 +1,6 @@
 """Light curves in, plain arrays out: the one place the period search reads its input.
 
-A detections table (the canonical columns of `~astroquery_ps1tap.results.shape_detections`:
+A detections table (the canonical columns of `~astroquery_ps1tap.tables.shape_detections`:
 ``objID``, ``filterID``/``filter``, ``obsTime`` (MJD, TAI), ``psfFlux``, ``psfFluxErr``,
 ``psfQfPerfect``) is turned into AB magnitudes with `~astroquery_ps1tap.schema.flux_to_mag`,
 keeping points with ``psfQfPerfect >= min_qf`` and a positive flux (the tutorial's cut, the
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .. import results, schema
+from .. import schema, tables
 
 __all__ = ["light_curve_arrays", "objects_arrays"]
 
@@ -29,7 +29,7 @@ def _band_codes(names):
 
 
 def _from_detections(table, min_qf):
-    det = results.ensure_detections(table)
+    det = tables.ensure_detections(table)
     flux = np.asarray(np.ma.filled(det["psfFlux"].astype(float), np.nan))
     err = np.asarray(np.ma.filled(det["psfFluxErr"].astype(float), np.nan))
     keep = np.isfinite(flux) & (flux > 0) & np.isfinite(err)

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 from astropy.table import Table
 
-from .. import results, schema
+from .. import schema, tables
 
 __all__ = ["simulate_detections", "simulate_population", "ps1_cadences", "KINDS"]
 
@@ -36,7 +36,7 @@ def _detections(objid, times, filter_id, mag, mag_err, qf):
                    "filterID": np.asarray(filter_id, dtype=np.int64), "obsTime": times,
                    "psfFlux": flux, "psfFluxErr": flux * np.asarray(mag_err) / schema.MAG_ERR_FACTOR,
                    "psfQfPerfect": qf, "infoFlag": np.full(len(times), 0x6200045, dtype=np.int64)})
-    return results.shape_detections(table)
+    return tables.shape_detections(table)
 
 
 _MEAN_MAGS = {"g": 15.04, "r": 14.55, "i": 14.21, "z": 14.28, "y": 14.30}
@@ -91,7 +91,7 @@ def simulate_detections(kind, period, *, epoch=55000.0, n_pairs=40, start=55200.
     Returns
     -------
     `~astropy.table.Table`
-        A canonical detections table (`~astroquery_ps1tap.results.shape_detections`).
+        A canonical detections table (`~astroquery_ps1tap.tables.shape_detections`).
 
     Examples
     --------
