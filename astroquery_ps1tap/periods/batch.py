@@ -23,7 +23,6 @@ The coarse scan needs fewer frequencies per peak than `find_period`'s full scan 
 import numpy as np
 from astropy import units as u
 from astropy.table import Table
-from scipy import stats
 
 from .eclipses import MIN_ECLIPSE_POINTS, eclipse_points_many, eclipse_rule
 from .inputs import objects_arrays
@@ -165,6 +164,7 @@ def find_periods(data=None, *, objid=None, time=None, mag=None, mag_err=None, ba
     nearest = np.argmin(np.where(np.isfinite(cand_f), np.abs(cand_f - chosen[:, None]), np.inf),
                         axis=1)
     power = np.where(np.isfinite(chosen), cand_p[np.arange(n_obj), nearest], np.nan)
+    from scipy import stats
     p_double = np.full(n_obj, np.nan)
     for group, terms in ((ellipsoidal, 3), (~ellipsoidal, int(nterms))):
         members = np.flatnonzero(group & enough & np.isfinite(chosen))
