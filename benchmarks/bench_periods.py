@@ -139,7 +139,8 @@ def side_by_side(pops, per_class):
         start = time.perf_counter()
         t, y, dy, band = light_curve_arrays(by_object[int(i)])
         freq = frequency_grid(np.ptp(t), oversample=5)
-        power = LombScargleMultiband(t, y, band, dy).power(freq, method="fast")
+        with np.errstate(divide="ignore", invalid="ignore"):    # filters with few points
+            power = LombScargleMultiband(t, y, band, dy).power(freq, method="fast")
         lsmb.append(1 / freq[np.argmax(power)])
         t_lsmb += time.perf_counter() - start
     t_lsmb /= len(ids)
