@@ -57,8 +57,8 @@ def score(found, truth, candidates=None):
         rel = np.abs(found - truth) / truth
         within = rel < 0.01
         within_d = np.abs(found - truth) < 0.01
-        harmonic = (np.abs(found - truth / 2) / truth < 0.005) | (np.abs(found - 2 * truth)
-                                                                   / truth < 0.02)
+        harmonic = ((np.abs(found - truth / 2) / truth < 0.005)
+                    | (np.abs(found - 2 * truth) / truth < 0.02))
         df = np.abs(1 / found - 1 / truth)
         alias = ~within & (np.abs(df - np.round(df)) < 0.01 * (1 / truth)) & (np.round(df) >= 1)
     top = within if candidates is None else within | np.any(

@@ -100,6 +100,7 @@ def power_one(tt, ww, wr, bstart, f0, df, nf, power):
                          + yc[m] * yc[m] * sss) / det / chi0
                 power[k] = min(max(p, 0.0), 1.0)
 
+
 @numba.njit(parallel=True, boundscheck=False, cache=True)
 def peaks_many(t, w, wr, bstart, starts, f0, df, nf, n_top, sep, refine, out_f, out_p):
     n_obj = len(starts) - 1
@@ -150,7 +151,6 @@ def peaks_many(t, w, wr, bstart, starts, f0, df, nf, n_top, sep, refine, out_f, 
             j = np.argmax(fine)
             out_f[o, i] = fs + j * dfine
             out_p[o, i] = fine[j]
-
 
 
 @numba.njit(boundscheck=False, cache=True, nogil=True)

@@ -12,10 +12,14 @@ that the expensive part runs once for all objects, compiled and in parallel:
 3. for objects with eclipse points whose periodogram is not significant (false-alarm
    probability above 5 %), step 2 runs again with all points;
 4. per object, the candidates are compared with a finer model — ``nterms`` harmonics
-   (`~.periodograms.multiband_power` at the candidates) — and the best kept (the candidate list of
-   VanderPlas & Ivezić, then a finer model to choose among them); objects with eclipse points keep
-   the sinusoid's best peak.  `~.search.doubling_test` then doubles the period when alternate cycles
-   differ (p < ``alpha``), as `find_period` does.
+   (`~.periodograms.harmonic_chi2_many` around each candidate, compiled) — and the best kept (the
+   candidate list of VanderPlas & Ivezić, then a finer model to choose among them); objects with
+   eclipse points keep the sinusoid's best peak;
+5. an F-test (as `~.search.doubling_test`) doubles the period when alternate cycles differ
+   (p < ``alpha``); objects with eclipse points whose cycles look alike go to the eclipse rule
+   (`~.eclipses.eclipse_rule`), and significant sinusoids shorter than half a day with the same
+   amplitude in g as in i, z, y to the colour test (`~.search.grey_test`: contact binaries),
+   as in `find_period`.
 
 The coarse scan needs fewer frequencies per peak than `find_period`'s full scan (2 rather than
 5): a peak missed by the coarse grid's top is still among the candidates, which are refined.
@@ -30,6 +34,7 @@ from .periodograms import analytic_fap, frequency_grid, harmonic_chi2_many, mult
 from .search import ELLIPSOIDAL_MAX_FAP, GREY_MAX_PERIOD, RECOMMENDED_FAP, grey_test
 
 __all__ = ["find_periods", "RECOMMENDED_FAP"]
+
 
 def _visits(t, obj, n_obj, separation):
     """Per object: points closer in time than ``separation`` to the previous one count once."""

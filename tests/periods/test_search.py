@@ -130,6 +130,7 @@ def test_bootstrap_false_alarm_of_a_real_signal_is_at_its_floor():
 def test_result_carries_the_periodogram_and_candidates():
     result = find_period(simulate_detections("rrlyrae", RR_LYRAE, seed=0), eclipsing=False,
                          n_candidates=3)
+    assert isinstance(result, PeriodResult)
     assert len(result.frequency) == len(result.power_spectrum) > 10000
     assert len(result.candidates) == 3
     assert result.best_periods[0] == result.periodogram_period
