@@ -43,6 +43,8 @@ def old_find_period():
     """``find_period`` as it was at commit BEFORE (loaded from git, not copied)."""
     source = subprocess.run(["git", "show", f"{BEFORE}:astroquery_ps1tap/periods.py"], cwd=ROOT,
                             check=True, capture_output=True, text=True).stdout
+    # results.py has since become tables.py (same functions)
+    source = source.replace("from . import results, schema", "from . import schema, tables as results")
     module = types.ModuleType("astroquery_ps1tap._periods_before")
     module.__package__ = "astroquery_ps1tap"
     exec(compile(source, "periods.py@" + BEFORE, "exec"), module.__dict__)
