@@ -33,6 +33,10 @@ class Conf(_config.ConfigNamespace):
     upload_chunk_size = _config.ConfigItem(
         500, "Most objIDs sent as an uploaded table in one query (services that accept uploads).")
     max_workers = _config.ConfigItem(4, "Batches of a multi-object request run at once.")
+    hats_path = _config.ConfigItem(
+        "s3://stpubdata/panstarrs/ps1/public/hats",
+        "Root of PS1 DR2's HATS catalogs (otmo, detection, forced_mean_object) for PanstarrsHats; "
+        "the PS1HATS_PATH environment variable overrides it.")
 
 
 conf = Conf()
