@@ -17,7 +17,8 @@ class Conf(_config.ConfigNamespace):
 
     server = _config.ConfigItem(
         "https://mast.stsci.edu/vo-tap/api/v0.1/ps1dr2",
-        "Base URL of the PS1 DR2 TAP service (the PS1TAP_SERVER environment variable overrides it).")
+        "Base URL of the PS1 DR2 TAP service, or a MAST service name: 'ps1dr2' (legacy) or "
+        "'mast_catalogs' (newer). The PS1TAP_SERVER environment variable overrides it.")
     timeout = _config.ConfigItem(
         60.0, "Seconds allowed to connect, and between bytes of an answer, for each HTTP request.")
     row_limit = _config.ConfigItem(
@@ -33,6 +34,10 @@ class Conf(_config.ConfigNamespace):
     upload_chunk_size = _config.ConfigItem(
         500, "Most objIDs sent as an uploaded table in one query (services that accept uploads).")
     max_workers = _config.ConfigItem(4, "Batches of a multi-object request run at once.")
+    schema = _config.ConfigItem(
+        ["auto", "dbo", "ps1_dr2"],
+        "PS1 schema to query: 'dbo' (MAST's legacy service), 'ps1_dr2' (its newer one), or 'auto': "
+        "the one the service has, learnt from its TAP_SCHEMA ('dbo' where it has both).")
 
 
 conf = Conf()

@@ -19,7 +19,7 @@ def offline(monkeypatch):
     def no_network(*args, **kwargs):
         raise AssertionError("a query was sent although the input is invalid or only the ADQL was asked for")
     monkeypatch.setattr(TapService, "run", no_network)
-    return PanstarrsTapClass(server="http://127.0.0.1:9/tap")
+    return PanstarrsTapClass(server="http://127.0.0.1:9/tap", schema="dbo")
 
 
 class TestConfiguration:
