@@ -210,9 +210,9 @@ class TapSource(Source):
         self._refuse_bad_input(lambda schema: adql.detections_query(ids[:1], schema=schema, **options))
         options["schema"] = self.schema
         first = adql.detections_query(ids[:1], **options)  # every option is checked before any request
+        chunk_size = positive(chunk_size or conf.objid_chunk_size, "chunk_size")
         if not get_query_payload:
             self._check(first)
-        chunk_size = positive(chunk_size or conf.objid_chunk_size, "chunk_size")
         if upload is None:
             upload = len(ids) > chunk_size and not get_query_payload and self.service.upload_supported()
         size = positive(conf.upload_chunk_size, "conf.upload_chunk_size") if upload else chunk_size

@@ -41,6 +41,13 @@ class TestConfiguration:
         with conf.set_temp("server", "http://temp/tap"):
             assert PanstarrsTap.server == "http://temp/tap"
 
+    def test_mast_service_names_stand_for_their_urls(self, monkeypatch):
+        monkeypatch.delenv("PS1TAP_SERVER", raising=False)
+        assert PanstarrsTapClass(server="mast_catalogs").server == \
+            "https://mast.stsci.edu/vo-tap/api/v0.1/mast_catalogs"
+        with conf.set_temp("server", "ps1dr2"):
+            assert PanstarrsTapClass().server == "https://mast.stsci.edu/vo-tap/api/v0.1/ps1dr2"
+
     def test_session_has_a_timeout_and_astroquery_user_agent(self):
         client = PanstarrsTapClass(server="http://x/tap", timeout=7, retries=1)
         service = client.service
@@ -111,3 +118,76 @@ def test_unknown_name_is_a_clear_error(offline, monkeypatch):
     monkeypatch.setattr(SkyCoord, "from_name", unknown)
     with pytest.raises(InvalidQueryError, match="could not resolve the name 'Not A Star'"):
         offline.query_object("Not A Star")
+
+
+class TestTheServicesSchema:
+    """The schema is learnt from what the service publishes; what it lacks is refused before asking."""
+
+    @pytest.fixture
+    def serving(self, monkeypatch):
+        """A client of a service publishing these tables (each with the columns the PS1 schema
+        gives it, minus ``without``), which answers only its TAP_SCHEMA query."""
+        from astropy.table import Table
+
+        from astroquery_ps1tap import schema
+        from astroquery_ps1tap.sources.tap.service import QueryResult
+
+        def make(*tables, without=(), **options):
+            rows = [(t.split(".")[0], t, "", c.name.lower(), "double", c.unit, "")
+                    for t in tables for c in schema.columns(t) if c.name not in without]
+            answer = Table(rows=rows or None, names=["schema_name", "table_name", "table_description",
+                                                     "column_name", "datatype", "unit", "description"],
+                           dtype=[str] * 7)
+
+            def run(self, query, **kwargs):
+                if "TAP_SCHEMA" not in query:
+                    raise AssertionError(f"a query was sent that should have been refused: {query}")
+                return QueryResult(answer, False, kwargs["maxrec"], query)
+            monkeypatch.setattr(TapService, "run", run)
+            return PanstarrsTapClass(server="http://127.0.0.1:9/tap", **options)
+        return make
+
+    def test_a_service_with_only_the_newer_schema_is_queried_in_it(self, serving):
+        ps1 = serving("ps1_dr2.mean_object", "ps1_dr2.detection")
+        assert ps1.schema == "ps1_dr2"
+        assert "FROM ps1_dr2.mean_object AS o" in ps1.query_region((10, 10), 1 * u.arcsec, get_query_payload=True)
+        assert list(ps1.list_tables()["table_name"]) == ["ps1_dr2.detection", "ps1_dr2.mean_object"]
+
+    def test_a_service_with_both_is_queried_in_dbo(self, serving):
+        assert serving("dbo.MeanObjectView", "ps1_dr2.mean_object").schema == "dbo"
+
+    def test_asking_for_a_schema_the_service_lacks(self, serving):
+        ps1 = serving("dbo.MeanObjectView", "dbo.Detection", schema="ps1_dr2")
+        with pytest.raises(InvalidQueryError, match="at http://127.0.0.1:9/tap does not publish schema "
+                                                    "'ps1_dr2' \\(it has 'dbo'\\)"):
+            ps1.get_detections(KQ_UMA_ID)
+
+    def test_a_service_with_neither(self, serving):
+        with pytest.raises(InvalidQueryError, match="publishes neither PS1 DR2 schema \\(dbo nor ps1_dr2\\)"):
+            serving().query_region((10, 10), 1 * u.arcsec)
+
+    @pytest.mark.parametrize("call, message", [
+        (lambda c: c.query_region((10, 10), 1 * u.arcsec),
+         "does not publish column nDetections of table ps1_dr2.mean_object"),
+        (lambda c: c.get_detections(KQ_UMA_ID), "does not publish column psfQfPerfect of table ps1_dr2.detection"),
+        (lambda c: c.get_lightcurves((10, 10)), "does not publish column nDetections of table ps1_dr2.mean_object"),
+        (lambda c: c.match_positions(SkyCoord([1, 2], [3, 4], unit="deg"), upload=False),
+         "does not publish column nDetections"),
+        (lambda c: c.query_region((10, 10), 1 * u.arcsec, table="stack"),
+         "does not publish table ps1_dr2.stack_object \\(its ps1_dr2 tables: ps1_dr2.detection, ps1_dr2.mean_object\\)"),
+    ])
+    def test_a_column_or_table_the_service_lacks_is_named_before_the_query_is_sent(self, serving, call, message):
+        ps1 = serving("ps1_dr2.mean_object", "ps1_dr2.detection", without=("nDetections", "psfQfPerfect"))
+        with pytest.raises(InvalidQueryError, match="the TAP service at http://127.0.0.1:9/tap " + message):
+            call(ps1)
+
+    @pytest.mark.parametrize("call, message", [
+        (lambda c: c.query_region((10, 10), 1 * u.arcsec, columns=["raMaen"]), "did you mean 'raMean'"),
+        (lambda c: c.query_region((10, 10), 1 * u.arcsec, table="meen"), "did you mean 'mean'"),
+        (lambda c: c.get_detections(1, bands="gq"), "unknown PS1 filter 'q'"),
+        (lambda c: c.list_columns("nosuch"), "unknown table"),
+    ])
+    def test_bad_input_is_refused_before_even_the_schema_is_asked(self, offline, call, message):
+        ps1 = PanstarrsTapClass(server=offline.server)  # schema to be learnt: nothing may be sent
+        with pytest.raises(InvalidQueryError, match=message):
+            call(ps1)

@@ -41,6 +41,8 @@ def ps1(proxy, tmp_path):
     client.cache_location = tmp_path
     client._session.backoff = 0.05
     client.service.poll = 0.05
+    client.source.metadata()  # what the service publishes: asked once per client, not counted below
+    proxy.reset()
     return client
 
 
