@@ -70,7 +70,7 @@ class ServiceMetadata:
     >>> meta.require({"ps1_dr2.mean_object": ["objID", "decMean"]})
     Traceback (most recent call last):
     ...
-    astroquery.exceptions.InvalidQueryError: the TAP service at https://example.org/tap does not publish column decMean of table ps1_dr2.mean_object (it has 2 columns: objid, ramean); list_columns('ps1_dr2.mean_object') lists them
+    astroquery.exceptions.InvalidQueryError: the TAP service at https://example.org/tap does not publish column decMean of table ps1_dr2.mean_object (it has 2 columns: objID, raMean); list_columns('ps1_dr2.mean_object') lists them
     """
 
     def __init__(self, answer, url):
@@ -144,9 +144,19 @@ class ServiceMetadata:
             entry = self.table(table)
             for name in columns:
                 if name.lower() not in entry["columns"]:
-                    have = sorted(c[0] for c in entry["columns"].values())
+                    have = sorted((_canonical(table, c[0]) for c in entry["columns"].values()),
+                                  key=str.lower)
                     shown = ", ".join(have[:12]) + (", ..." if len(have) > 12 else "")
                     raise InvalidQueryError(
                         f"the TAP service at {self.url} does not publish column {name} of table "
                         f"{table} (it has {len(have)} columns: {shown}); "
                         f"list_columns({table!r}) lists them")
+
+
+def _canonical(table, column):
+    """A served column's name in the PS1 schema's spelling where the schema knows it."""
+    try:
+        known = ps1.find_column(table, column)
+    except InvalidQueryError:  # a table the PS1 schema does not know
+        return column
+    return known.name if known else column
