@@ -37,7 +37,7 @@ def _parser():
         prog="ps1tap", description="Pan-STARRS1 DR2 through MAST's TAP service.",
         epilog="The server is --server, else $PS1TAP_SERVER, else MAST.")
     parser.add_argument("--server", help="TAP base URL, or a MAST service: ps1dr2 (legacy) or "
-                                          "mast_catalogs (newer) (default: $PS1TAP_SERVER or MAST's ps1dr2)")
+                        "mast_catalogs (newer) (default: $PS1TAP_SERVER or MAST's ps1dr2)")
     parser.add_argument("--schema", choices=("dbo", "ps1_dr2"),
                         help="PS1 schema to query (default: the one the service has; dbo if both)")
     parser.add_argument("--timeout", type=float, help="seconds per HTTP request")

@@ -266,7 +266,8 @@ def _measurements(source, conditions, photometry, bands, min_qf, columns, with_m
     columns = ps1.with_measurement_keys(columns or (DETECTION_SELECT if photometry == "detection" else FORCED_SELECT))
     select = _select_list(table, columns, "d")
     if with_means:
-        select += ",\n  " + _select_list(ps1.resolve_table("mean", schema), LIGHTCURVE_MEAN_SELECT, "o")
+        mean = ps1.resolve_table("mean", schema)
+        select += ",\n  " + _select_list(mean, LIGHTCURVE_MEAN_SELECT, "o")
     conditions = conditions + _photometry_conditions(table, "d", bands, min_qf)
     where = ("\nWHERE " + "\n  AND ".join(conditions)) if conditions else ""
     return f"SELECT {select}\nFROM {source}{where}\nORDER BY d.objID, d.filterID, d.obsTime"

@@ -67,10 +67,17 @@ class ServiceMetadata:
     >>> meta = ServiceMetadata(answer, "https://example.org/tap")
     >>> meta.schemas, meta.choose()
     (['ps1_dr2'], 'ps1_dr2')
-    >>> meta.require({"ps1_dr2.mean_object": ["objID", "decMean"]})
+    >>> meta.require({"ps1_dr2.mean_object": ["objID", "decMean"]})  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    astroquery.exceptions.InvalidQueryError: the TAP service at https://example.org/tap does not publish column decMean of table ps1_dr2.mean_object (it has 2 columns: objID, raMean); list_columns('ps1_dr2.mean_object') lists them
+    astroquery.exceptions.InvalidQueryError: the TAP service at https://example.org/tap does not ...
+    >>> try:
+    ...     meta.require({"ps1_dr2.mean_object": ["objID", "decMean"]})
+    ... except Exception as error:
+    ...     print(error)  # doctest: +NORMALIZE_WHITESPACE
+    the TAP service at https://example.org/tap does not publish column decMean of table
+    ps1_dr2.mean_object (it has 2 columns: objID, raMean); list_columns('ps1_dr2.mean_object')
+    lists them
     """
 
     def __init__(self, answer, url):

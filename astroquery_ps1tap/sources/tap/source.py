@@ -160,6 +160,7 @@ class TapSource(Source):
             Return the ADQL instead of running it.
         """
         check_on_truncation(on_truncation)
+
         def build(schema):
             return adql.cone_query(ra, dec, radius_deg, table=table, columns=columns,
                                    min_detections=min_detections, column_filters=column_filters,

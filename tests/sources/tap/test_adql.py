@@ -92,7 +92,8 @@ class TestNewerService:
                                              ("forced_mean", "ps1_dr2.forced_mean_object"),
                                              ("dbo.StackObjectView", "ps1_dr2.stack_object")])
     def test_other_object_tables(self, table, name):
-        assert f"FROM {name} AS o" in adql.cone_query(1, 2, 0.1, table=table, columns=["objID"], schema="ps1_dr2")
+        query = adql.cone_query(1, 2, 0.1, table=table, columns=["objID"], schema="ps1_dr2")
+        assert f"FROM {name} AS o" in query
 
     def test_columns_only_the_newer_service_has(self):
         query = adql.cone_query(1, 2, 0.1, columns=["objID", "PMRA"], schema="ps1_dr2")

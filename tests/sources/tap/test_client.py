@@ -150,7 +150,8 @@ class TestTheServicesSchema:
     def test_a_service_with_only_the_newer_schema_is_queried_in_it(self, serving):
         ps1 = serving("ps1_dr2.mean_object", "ps1_dr2.detection")
         assert ps1.schema == "ps1_dr2"
-        assert "FROM ps1_dr2.mean_object AS o" in ps1.query_region((10, 10), 1 * u.arcsec, get_query_payload=True)
+        query = ps1.query_region((10, 10), 1 * u.arcsec, get_query_payload=True)
+        assert "FROM ps1_dr2.mean_object AS o" in query
         assert list(ps1.list_tables()["table_name"]) == ["ps1_dr2.detection", "ps1_dr2.mean_object"]
 
     def test_a_service_with_both_is_queried_in_dbo(self, serving):
@@ -163,21 +164,26 @@ class TestTheServicesSchema:
             ps1.get_detections(KQ_UMA_ID)
 
     def test_a_service_with_neither(self, serving):
-        with pytest.raises(InvalidQueryError, match="publishes neither PS1 DR2 schema \\(dbo nor ps1_dr2\\)"):
+        with pytest.raises(InvalidQueryError, match=r"publishes neither PS1 DR2 schema \(dbo nor ps1_dr2\)"):
             serving().query_region((10, 10), 1 * u.arcsec)
 
     @pytest.mark.parametrize("call, message", [
         (lambda c: c.query_region((10, 10), 1 * u.arcsec),
          "does not publish column nDetections of table ps1_dr2.mean_object"),
-        (lambda c: c.get_detections(KQ_UMA_ID), "does not publish column psfQfPerfect of table ps1_dr2.detection"),
-        (lambda c: c.get_lightcurves((10, 10)), "does not publish column nDetections of table ps1_dr2.mean_object"),
+        (lambda c: c.get_detections(KQ_UMA_ID),
+         "does not publish column psfQfPerfect of table ps1_dr2.detection"),
+        (lambda c: c.get_lightcurves((10, 10)),
+         "does not publish column nDetections of table ps1_dr2.mean_object"),
         (lambda c: c.match_positions(SkyCoord([1, 2], [3, 4], unit="deg"), upload=False),
          "does not publish column nDetections"),
         (lambda c: c.query_region((10, 10), 1 * u.arcsec, table="stack"),
-         "does not publish table ps1_dr2.stack_object \\(its ps1_dr2 tables: ps1_dr2.detection, ps1_dr2.mean_object\\)"),
+         r"does not publish table ps1_dr2.stack_object \(its ps1_dr2 tables: ps1_dr2.detection, "
+         r"ps1_dr2.mean_object\)"),
     ])
-    def test_a_column_or_table_the_service_lacks_is_named_before_the_query_is_sent(self, serving, call, message):
-        ps1 = serving("ps1_dr2.mean_object", "ps1_dr2.detection", without=("nDetections", "psfQfPerfect"))
+    def test_a_column_or_table_the_service_lacks_is_named_before_the_query_is_sent(
+            self, serving, call, message):
+        ps1 = serving("ps1_dr2.mean_object", "ps1_dr2.detection",
+                      without=("nDetections", "psfQfPerfect"))
         with pytest.raises(InvalidQueryError, match="the TAP service at http://127.0.0.1:9/tap " + message):
             call(ps1)
 

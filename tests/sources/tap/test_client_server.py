@@ -235,7 +235,8 @@ class TestMetadata:
     def test_list_tables(self, ps1, requests_sent):
         tables = list(ps1.list_tables()["table_name"])
         if ps1.schema == "dbo":
-            assert {"dbo.MeanObjectView", "dbo.Detection", "dbo.ForcedWarpMeasurement", "dbo.Filter"} <= set(tables)
+            assert {"dbo.MeanObjectView", "dbo.Detection", "dbo.ForcedWarpMeasurement",
+                    "dbo.Filter"} <= set(tables)
         else:  # as seen at MAST: snake_case names, no filter table
             assert tables == ["ps1_dr2.detection", "ps1_dr2.forced_mean_object", "ps1_dr2.mean_object",
                               "ps1_dr2.stack_object"]
@@ -256,8 +257,8 @@ class TestMetadata:
 class TestTwoSchemas:
     """The service's schema is learnt from the service, or chosen; both give the same tables."""
 
-    def test_a_service_with_both_is_queried_in_dbo_after_one_metadata_query(self, ps1tap_server, tmp_path,
-                                                                        requests_sent):
+    def test_a_service_with_both_is_queried_in_dbo_after_one_metadata_query(
+            self, ps1tap_server, tmp_path, requests_sent):
         client = PanstarrsTapClass(server=ps1tap_server)
         client.cache_location = tmp_path
         assert client.schema == "dbo"
@@ -292,7 +293,8 @@ class TestTwoSchemas:
                  new.query_region(*cone, table=table, columns=["objID", column], min_detections=None))
         ids = [KQ.objid, EB1.objid, EB2.objid]
         same(old.get_detections(ids), new.get_detections(ids))
-        same(old.get_detections(EB1.objid, min_qf=0.9, bands="gi"), new.get_detections(EB1.objid, min_qf=0.9, bands="gi"))
+        same(old.get_detections(EB1.objid, min_qf=0.9, bands="gi"),
+             new.get_detections(EB1.objid, min_qf=0.9, bands="gi"))
         stars = SkyCoord([s.cone_ra for s in sample.STARS], [s.cone_dec for s in sample.STARS], unit="deg")
         same(old.match_positions(stars, upload=False), new.match_positions(stars, upload=False))
         for target in (KQ.objid, SkyCoord(EB2.cone_ra, EB2.cone_dec, unit="deg")):
@@ -313,8 +315,8 @@ class TestTwoSchemas:
         assert "CONTAINS(POINT(o.raMean, o.decMean), CIRCLE(139.33446271609, 68.63508880829, " in queries[0]
         assert "FROM ps1_dr2.mean_object AS o\nJOIN ps1_dr2.detection AS d ON d.objID = o.objID" in queries[1]
 
-    def test_what_the_service_does_not_publish_is_refused_before_it_is_asked(self, ps1tap_server, tmp_path,
-                                                                          requests_sent):
+    def test_what_the_service_does_not_publish_is_refused_before_it_is_asked(
+            self, ps1tap_server, tmp_path, requests_sent):
         new = client_of(ps1tap_server, tmp_path, "ps1_dr2")
         requests_sent.clear()
         service = f"the TAP service at {ps1tap_server}"
