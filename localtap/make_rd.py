@@ -217,8 +217,13 @@ def public_rd(schema):
         out.append(f"    <viewStatement>CREATE VIEW \\qName ({cols}) AS SELECT {cols}"
                    f" FROM dbo.{table}</viewStatement>")
         out.append("  </table>")
+    return views_rd_end(out, names)
+
+
+def views_rd_end(out, views):
+    """Close an RD of views (``out``, its lines so far): one ``data`` making them all."""
     out.append('  <data id="import">')
-    for table in names:
+    for table in views:
         out.append(f'    <make table="{table}"/>')
     out.append("  </data>")
     out.append("</resource>")
@@ -272,12 +277,7 @@ def ps1_dr2_rd(schema):
         out.append("    <viewStatement>CREATE VIEW \\qName (\\colNames) AS SELECT "
                    + ", ".join(select) + f" FROM {source}</viewStatement>")
         out.append("  </table>")
-    out.append('  <data id="import">')
-    for table in served:
-        out.append(f'    <make table="{table}"/>')
-    out.append("  </data>")
-    out.append("</resource>")
-    return "\n".join(out) + "\n"
+    return views_rd_end(out, served)
 
 
 def write(outdir):
