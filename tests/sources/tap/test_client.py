@@ -2,6 +2,8 @@
 
 Behaviour against a real TAP service is in ``test_core_server.py``.
 """
+from pathlib import Path
+
 import pytest
 from astropy import units as u
 from astropy.coordinates import SkyCoord
@@ -11,6 +13,7 @@ from astroquery_ps1tap import PanstarrsTap, PanstarrsTapClass, conf
 from astroquery_ps1tap.sources.tap.service import TapService
 
 KQ_UMA_ID = 190361393344112894
+DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 @pytest.fixture
@@ -126,23 +129,26 @@ class TestTheServicesSchema:
     @pytest.fixture
     def serving(self, monkeypatch):
         """A client of a service publishing these tables (each with the columns the PS1 schema
-        gives it, minus ``without``), which answers only its TAP_SCHEMA query."""
+        gives it, minus ``without``), which answers its TAP_SCHEMA query, and every other query
+        with ``answer`` if given."""
         from astropy.table import Table
 
         from astroquery_ps1tap import schema
         from astroquery_ps1tap.sources.tap.service import QueryResult
 
-        def make(*tables, without=(), **options):
+        def make(*tables, without=(), answer=None, **options):
             rows = [(t.split(".")[0], t, "", c.name.lower(), "double", c.unit, "")
                     for t in tables for c in schema.columns(t) if c.name not in without]
-            answer = Table(rows=rows or None, names=["schema_name", "table_name", "table_description",
-                                                     "column_name", "datatype", "unit", "description"],
-                           dtype=[str] * 7)
+            published = Table(rows=rows or None, names=["schema_name", "table_name", "table_description",
+                                                        "column_name", "datatype", "unit", "description"],
+                              dtype=[str] * 7)
 
             def run(self, query, **kwargs):
-                if "TAP_SCHEMA" not in query:
+                if "TAP_SCHEMA" in query:
+                    return QueryResult(published, False, kwargs["maxrec"], query)
+                if answer is None:
                     raise AssertionError(f"a query was sent that should have been refused: {query}")
-                return QueryResult(answer, False, kwargs["maxrec"], query)
+                return QueryResult(answer.copy(), False, kwargs["maxrec"], query)
             monkeypatch.setattr(TapService, "run", run)
             return PanstarrsTapClass(server="http://127.0.0.1:9/tap", **options)
         return make
@@ -197,3 +203,37 @@ class TestTheServicesSchema:
         ps1 = PanstarrsTapClass(server=offline.server)  # schema to be learnt: nothing may be sent
         with pytest.raises(InvalidQueryError, match=message):
             call(ps1)
+
+    def test_lower_case_answers_as_the_newer_service_gives_them(self, serving):
+        """MAST's ps1_dr2 service returns every column name in lower case: the client's tables
+        are the same as from canonical names (the tutorial's real rows, as that service names them)."""
+        from astropy.table import Table, hstack
+
+        from astroquery_ps1tap import tables
+
+        def rows(name):
+            return Table.read(DATA / f"nb_votap_2024-02_{name}_shown_rows.csv", format="ascii.csv",
+                              comment="#", converters={"objID": [int], "detectID": [int]})
+
+        def lower(table):
+            return Table({n.lower(): table[n] for n in table.colnames if n != "filterType"})
+
+        detections, mean = rows("kq_uma_detections"), rows("kq_uma_meanobjectview")
+        served = ("ps1_dr2.mean_object", "ps1_dr2.detection")
+        det = serving(*served, answer=lower(detections)).get_detections(KQ_UMA_ID)
+        canonical = tables.shape_detections(detections)
+        assert det.colnames == canonical.colnames and (det["psfFlux"] == canonical["psfFlux"]).all()
+        kq = serving(*served, answer=lower(mean)).query_region(
+            (139.33446271609, 68.63508880829), 1 * u.arcsec)
+        assert kq["objID"].tolist() == [KQ_UMA_ID] and kq["separation"][0] < 0.2  # arcsec
+        assert kq.colnames[:4] == ["objID", "raMean", "decMean", "nDetections"]
+        match = serving(*served, answer=lower(mean)).match_positions(
+            SkyCoord([139.33446271609, 10], [68.63508880829, 10], unit="deg"), upload=False)
+        assert match["objID"].mask.tolist() == [False, True] and match["objID"][0] == KQ_UMA_ID
+        joined = lower(hstack([detections, mean[["RAMean", "DecMean", "nDetections", "gMeanPSFMag",
+                                                 "rMeanPSFMag", "iMeanPSFMag", "zMeanPSFMag",
+                                                 "yMeanPSFMag"]][[0] * len(detections)]]))
+        for target in (KQ_UMA_ID, (139.33446271609, 68.63508880829)):
+            lcs = serving(*served, answer=joined).get_lightcurves(target)
+            assert [lc.meta["FILTER"] for lc in lcs] == ["g", "r", "y"]
+            assert lcs[0].meta["TARGETID"] == KQ_UMA_ID
