@@ -41,8 +41,6 @@ def ps1(proxy, tmp_path):
     client.cache_location = tmp_path
     client._session.backoff = 0.05
     client.service.poll = 0.05
-    client.source.metadata()  # what the service publishes: asked once per client, not counted below
-    proxy.reset()
     return client
 
 
@@ -146,9 +144,11 @@ class TestAsyncFaults:
 
 class TestManyObjects:
     @pytest.fixture
-    def ps1(self, ps1):
+    def ps1(self, ps1, proxy):
         """Real detection queries take longer than the 1 s allowed for the fault tests' tiny one."""
         ps1._timeout = 20
+        ps1.source.metadata()  # what the service publishes: asked once per client, not counted here
+        proxy.reset()
         return ps1
 
     @pytest.fixture
