@@ -79,7 +79,7 @@ class TapSource(Source):
         query, asked once per source (and kept in the on-disk cache like any answer)."""
         with self._metadata_lock:
             if self._metadata is None:
-                # not cut by a row limit lowered for data queries (MAST's whole dbo is ~3,000 rows)
+                # not cut by a row limit lowered for data queries (MAST's dbo has 5,535 columns)
                 maxrec = max(conf.row_limit, type(conf).row_limit.defaultvalue)
                 answer = self.run(adql.metadata_query(), maxrec=maxrec, cache=cache)
                 warn_or_raise_truncated(answer, what="the service's TAP_SCHEMA", on_truncation="raise",
@@ -206,12 +206,12 @@ class TapSource(Source):
             Return the ADQL (a list of queries when there is more than one batch).
         """
         check_on_truncation(on_truncation)
+        chunk_size = positive(chunk_size or conf.objid_chunk_size, "chunk_size")
         options = dict(photometry=photometry, columns=columns, bands=bands, min_qf=min_qf,
                        with_means=with_means)
         self._refuse_bad_input(lambda schema: adql.detections_query(ids[:1], schema=schema, **options))
         options["schema"] = self.schema
         first = adql.detections_query(ids[:1], **options)  # every option is checked before any request
-        chunk_size = positive(chunk_size or conf.objid_chunk_size, "chunk_size")
         if not get_query_payload:
             self._check(first)
         if upload is None:
