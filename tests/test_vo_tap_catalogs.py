@@ -3,7 +3,7 @@
 astroquery's rewrite of ``mast.Catalogs`` on VO-TAP queries MAST's newer PS1 service, whose result
 columns come back in lower case (``objid``, ``obstime``, ``psfflux``) and which has no filter-name
 column (no ``Filter`` table: only ``filterid``).  Such tables are built here as that service returns
-them, from the real rows MAST's tutorial displayed (``tests/data``), and must give the same light
+them, from the real rows MAST's tutorial displayed (``localtap/realrows``), and must give the same light
 curves, files and plots as the canonical tables of this package.
 """
 from pathlib import Path
@@ -14,7 +14,7 @@ from astropy.table import Table
 
 from astroquery_ps1tap import tables
 
-DATA = Path(__file__).resolve().parent / "data"
+DATA = Path(__file__).resolve().parents[1] / "localtap" / "realrows"
 KQ_UMA = 190361393344112894
 
 

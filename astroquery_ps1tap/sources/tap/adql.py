@@ -263,7 +263,8 @@ def detections_query(objids, *, photometry="detection", columns=None, bands=None
 
 def _measurements(source, conditions, photometry, bands, min_qf, columns, with_means, schema):
     table = _photometry(photometry, schema)
-    columns = ps1.with_measurement_keys(columns or (DETECTION_SELECT if photometry == "detection" else FORCED_SELECT))
+    default = DETECTION_SELECT if photometry == "detection" else FORCED_SELECT
+    columns = ps1.with_measurement_keys(columns or default)
     select = _select_list(table, columns, "d")
     if with_means:
         mean = ps1.resolve_table("mean", schema)

@@ -13,7 +13,7 @@ from astroquery_ps1tap import PanstarrsTap, PanstarrsTapClass, conf
 from astroquery_ps1tap.sources.tap.service import TapService
 
 KQ_UMA_ID = 190361393344112894
-DATA = Path(__file__).resolve().parents[2] / "data"
+DATA = Path(__file__).resolve().parents[3] / "localtap" / "realrows"
 
 
 @pytest.fixture
