@@ -20,7 +20,8 @@ class Conf(_config.ConfigNamespace):
 
     server = _config.ConfigItem(
         "https://mast.stsci.edu/vo-tap/api/v0.1/ps1dr2",
-        "Base URL of the PS1 DR2 TAP service (the PS1TAP_SERVER environment variable overrides it).")
+        "Base URL of the PS1 DR2 TAP service, or a MAST service name: 'ps1dr2' (legacy) or "
+        "'mast_catalogs' (newer). The PS1TAP_SERVER environment variable overrides it.")
     timeout = _config.ConfigItem(
         60.0, "Seconds allowed to connect, and between bytes of an answer, for each HTTP request.")
     row_limit = _config.ConfigItem(
@@ -40,6 +41,10 @@ class Conf(_config.ConfigNamespace):
         "s3://stpubdata/panstarrs/ps1/public/hats",
         "Root of PS1 DR2's HATS catalogs (otmo, detection, forced_mean_object) for PanstarrsHats; "
         "the PS1HATS_PATH environment variable overrides it.")
+    schema = _config.ConfigItem(
+        ["auto", "dbo", "ps1_dr2"],
+        "PS1 schema to query: 'dbo' (MAST's legacy service), 'ps1_dr2' (its newer one), or 'auto': "
+        "the one the service has, learnt from its TAP_SCHEMA ('dbo' where it has both).")
 
 
 conf = Conf()

@@ -344,12 +344,12 @@ def load_data(bulk):
     total = sum(rows.values())
     log(f"generation: {t_gen:.1f} s ({total:,} rows; Detection {rows['Detection']:,})")
     make_rd.write(INPUTS)
-    run(["chown", "-R", f"{DACHS_USER}:gavo", str(RD_DIR), str(PUB_DIR)])
+    run(["chown", "-R", f"{DACHS_USER}:gavo"] + [str(INPUTS / rd.split("/")[0]) for rd in make_rd.RDS])
     STAMP.unlink(missing_ok=True)
-    for rd in ("ps1dr2pub/q", "ps1dr2/q"):
+    for rd in reversed(make_rd.RDS):
         run(["runuser", "-u", DACHS_USER, "--", "dachs", "drop", rd], check=False)
     t = time.time()
-    for rd in ("ps1dr2/q", "ps1dr2pub/q"):
+    for rd in make_rd.RDS:
         p = run(["runuser", "-u", DACHS_USER, "--", "dachs", "imp", rd], check=False)
         if p.returncode != 0 or "*** Error" in p.stdout:
             err = [line for line in p.stdout.splitlines() if "Error" in line] or \

@@ -302,3 +302,49 @@ def test_a_second_start_is_idempotent_and_does_not_reload(ps1tap_server):
     assert done.stdout.strip().splitlines()[-1] == ps1tap_server
     assert "generation:" not in done.stderr                # nothing regenerated ...
     assert json.loads(stamp_file.read_text()) == before    # ... nor reloaded
+
+
+# ---- the ps1_dr2 schema (MAST's newer service) ------------------------------------------------
+PS1_DR2_TABLES = {"mean_object": "MeanObjectView", "detection": "Detection",
+                  "forced_mean_object": "ForcedMeanObject", "stack_object": "StackObjectView"}
+
+
+def test_the_newer_services_schema_is_published_with_its_snake_case_names(tap):
+    names = tap.run_sync("SELECT t.table_name FROM TAP_SCHEMA.tables AS t "
+                         "WHERE t.schema_name = 'ps1_dr2'").to_table()
+    assert sorted(str(n) for n in names["table_name"]) == sorted(f"ps1_dr2.{t}" for t in PS1_DR2_TABLES)
+    # as seen at MAST: no filter table (filter names come from filterID)
+    with pytest.raises(pyvo.dal.DALQueryError, match="filter"):
+        tap.run_sync("SELECT * FROM ps1_dr2.filter")
+
+
+@pytest.mark.parametrize("table, twin", PS1_DR2_TABLES.items())
+def test_the_newer_tables_hold_the_same_rows_as_their_dbo_twins(tap, table, twin):
+    n_new = count(tap, f"SELECT COUNT(*) AS n FROM ps1_dr2.{table} AS t")
+    assert n_new == count(tap, f"SELECT COUNT(*) AS n FROM dbo.{twin} AS t") > 0
+
+
+def test_the_tutorial_cone_in_the_newer_services_form(tap):
+    """Geometry without the 'ICRS' argument, as in MAST's notebooks for the new service."""
+    result = tap.run_sync(f"""SELECT o.objID, o.nDetections FROM ps1_dr2.mean_object AS o
+        WHERE CONTAINS(POINT(o.raMean, o.decMean),
+                       CIRCLE({sample.M87_RA}, {sample.M87_DEC}, {sample.M87_RADIUS})) = 1
+        AND o.nDetections > 1""").to_table()
+    assert len(result) == sample.M87_N_MULTI == 6927
+
+
+def test_kq_uma_has_the_same_66_detections_in_both_schemas(tap):
+    def detections(table):
+        return tap.run_sync(f"SELECT d.detectID, d.filterID, d.obsTime, d.psfFlux, d.psfQfPerfect "
+                            f"FROM {table} AS d WHERE d.objID = {KQ.objid} ORDER BY d.detectID").to_table()
+    new, old = detections("ps1_dr2.detection"), detections("dbo.Detection")
+    assert len(new) == KQ.n_detections == 66
+    for name in ("detectID", "filterID", "obsTime", "psfFlux", "psfQfPerfect"):
+        assert np.array_equal(np.asarray(column(new, name)), np.asarray(column(old, name)))
+    assert list(np.bincount(np.asarray(column(new, "filterID")), minlength=6)[1:]) == [8, 10, 21, 13, 14]
+
+
+def test_forced_mean_objects_have_positions_there(tap):
+    row = tap.run_sync(f"SELECT f.objID, f.raMean, f.decMean, f.gFPSFMag FROM ps1_dr2.forced_mean_object "
+                       f"AS f WHERE f.objID = {KQ.objid}").to_table()
+    assert float(column(row, "raMean")[0]) == KQ.ra and float(column(row, "decMean")[0]) == KQ.dec
