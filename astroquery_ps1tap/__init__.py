@@ -37,6 +37,6 @@ class Conf(_config.ConfigNamespace):
 
 conf = Conf()
 
-from .core import PanstarrsTap, PanstarrsTapClass  # noqa: E402
+from .sources.tap import PanstarrsTap, PanstarrsTapClass  # noqa: E402
 
 __all__ = ["PanstarrsTap", "PanstarrsTapClass", "Conf", "conf"]

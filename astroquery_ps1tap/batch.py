@@ -1,16 +1,18 @@
 """Many queries at once: bounded concurrency, a progress bar, and an exact account of failures.
 
-Long lists of objIDs or positions are split into batches (by `astroquery_ps1tap.core`); this module
-runs those batches through a small thread pool, shows progress on long work, keeps results in batch
+Long lists of objIDs or positions are split into batches (by each source); this module runs those
+batches through a small thread pool, shows progress on long work, keeps results in batch
 order (so the result is identical to fetching one by one), and, when some batches still fail after
 the query path's own retries, raises `PartialResultError` carrying what succeeded, exactly which
 inputs failed and why — never a partial result that looks complete.
 """
 from concurrent.futures import ThreadPoolExecutor
 
+import numpy as np
+
 from astroquery.exceptions import NoResultsWarning, RemoteServiceError
 
-__all__ = ["PartialResultError", "PartialResultWarning", "run_batches"]
+__all__ = ["PartialResultError", "PartialResultWarning", "Batches", "run_batches", "run_id_batches"]
 
 
 class PartialResultError(RemoteServiceError):
@@ -36,6 +38,57 @@ class PartialResultError(RemoteServiceError):
 
 class PartialResultWarning(NoResultsWarning):
     """Some batches failed; the table returned holds only the others (``on_error="warn"``)."""
+
+
+class Batches:
+    """What a source fetched for many objIDs: the tables that came, and exactly what did not.
+
+    Attributes
+    ----------
+    tables : list of `~astropy.table.Table`
+        The answers of the batches that succeeded (raw, as the source sent them).
+    done : `numpy.ndarray` of int64
+        The objIDs whose measurements are all in ``tables`` (whether or not they have any).
+    failures : list of (`numpy.ndarray`, Exception)
+        The objIDs of each failed batch, with its error.
+    n_batches : int
+        How many batches (requests, partitions) the work was split into.
+    """
+
+    def __init__(self, tables, done, failures, n_batches=1):
+        self.tables = list(tables)
+        self.done = np.asarray(done, dtype=np.int64)
+        self.failures = list(failures)
+        self.n_batches = n_batches
+
+    def __repr__(self):
+        return (f"<Batches: {len(self.tables)} tables, {len(self.done)} objIDs done, "
+                f"{len(self.failures)} failed batches>")
+
+
+def run_id_batches(ids, size, fetch, *, max_workers=4, progress=None, description="PS1 queries"):
+    """Split objIDs ``ids`` into batches of ``size``, run ``fetch(batch)`` (which returns a list of
+    tables) for each with `run_batches`, and account for every objID in a `Batches`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> def fetch(batch):
+    ...     if 3 in batch:
+    ...         raise OSError("service down")
+    ...     return [batch * 10]
+    >>> out = run_id_batches(np.arange(1, 6), 2, fetch, progress=False)
+    >>> out.done.tolist(), [f[0].tolist() for f in out.failures]
+    ([1, 2, 5], [[3, 4]])
+    """
+    batches = [ids[i:i + size] for i in range(0, len(ids), size)]
+    results, failures = run_batches(batches, fetch, max_workers=max_workers, progress=progress,
+                                    description=description)
+    failed = {index for index, _ in failures}
+    tables = [t for index, parts in enumerate(results) if index not in failed for t in parts]
+    done = [b for index, b in enumerate(batches) if index not in failed]
+    return Batches(tables, np.concatenate(done) if done else np.zeros(0, np.int64),
+                   [(batches[index], error) for index, error in failures], len(batches))
 
 
 def run_batches(batches, fetch, *, max_workers=4, progress=None, description="PS1 queries"):

@@ -166,8 +166,9 @@ def _lightcurve(client, args, status):
 
     quality = int(args.quality) if args.quality.lstrip("-").isdigit() else args.quality
     status(f"fetching the light curves of {args.target}")
-    table = client._target_measurements(args.target, radius=args.radius, photometry=args.photometry,
-                                        bands=args.bands, min_qf=args.min_qf, cache=not args.no_cache)
+    table = client._target_measurements(args.target, args.radius, dict(
+        photometry=args.photometry, bands=args.bands, min_qf=args.min_qf, progress=False,
+        on_error="raise", cache=not args.no_cache))
     lcs = to_lightcurves(table, flux=args.flux, quality_bitmask=quality)
     for lc in lcs:
         status(f"  {lc.meta['FILTER']}: {len(lc)} points")

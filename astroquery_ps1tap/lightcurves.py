@@ -35,7 +35,8 @@ from astropy import units as u
 from astropy.table import Row, Table
 from astropy.utils.exceptions import AstropyUserWarning
 
-from . import results, schema
+from . import schema
+from . import tables as results
 
 __all__ = ["to_lightcurves", "to_lightcurves_by_object", "LightCurvesByObject", "combine_bands",
            "PS1QualityFlags", "PS1LightCurveWarning", "MISSION", "AB_ZEROPOINT"]

@@ -84,7 +84,8 @@ import numpy as np
 from astropy import units as u
 from astropy.table import Table
 
-from . import results, schema
+from . import schema
+from . import tables as results
 
 __all__ = ["eclipse_points", "find_period", "PeriodResult", "multiband_power", "eclipse_power", "frequency_grid",
            "string_length", "doubling_test", "simulate_detections"]

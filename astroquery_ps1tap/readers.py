@@ -108,7 +108,7 @@ def _select_object(table, objid):
 
 
 def _read_detections(filename, objid, table_format, read_kwargs):
-    from . import results
+    from . import tables as results
     try:
         table = read_ps1_table(filename, table_format=table_format, **(read_kwargs or {}))
     except TypeError as exc:   # TimeSeries.read turns a TypeError into a misleading message

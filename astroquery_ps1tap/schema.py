@@ -20,7 +20,9 @@ from astroquery.exceptions import InvalidQueryError
 
 __all__ = ["FILTERS", "FILTER_IDS", "TABLE_ALIASES", "Column", "tables", "resolve_table",
            "columns", "resolve_column", "INFO_FLAGS", "AB_ZEROPOINT", "MAG_ERR_FACTOR", "NUMPY_TYPES",
-           "INTEGER_TYPES", "flux_to_mag", "mag_to_flux"]
+           "INTEGER_TYPES", "flux_to_mag", "mag_to_flux", "DETECTION_SELECT", "FORCED_SELECT",
+           "MEAN_SELECT", "LIGHTCURVE_MEAN_SELECT", "PHOTOMETRY_TABLES", "MEASUREMENT_KEYS",
+           "with_measurement_keys"]
 
 #: PS1 filters in wavelength order; ``filterID`` 1..5 in ``dbo.Filter``.
 FILTERS = ("g", "r", "i", "z", "y")
@@ -82,6 +84,44 @@ TABLE_ALIASES = {
     "detection": "dbo.Detection",
     "forced": "dbo.ForcedWarpMeasurement",
 }
+
+#: Columns fetched by default for each kind of photometry.  Canonical names after shaping are the
+#: single-epoch ones (forced photometry's ``F`` prefix is dropped by `astroquery_ps1tap.tables.shape_detections`).
+DETECTION_SELECT = ("objID", "detectID", "filterID", "obsTime", "ra", "dec", "psfFlux", "psfFluxErr",
+                    "apFlux", "apFluxErr", "kronFlux", "kronFluxErr", "psfMajorFWHM", "psfMinorFWHM",
+                    "psfQfPerfect", "infoFlag", "infoFlag2", "infoFlag3")
+FORCED_SELECT = ("objID", "detectID", "forcedWarpID", "filterID", "obsTime", "FpsfFlux", "FpsfFluxErr",
+                 "FapFlux", "FapFluxErr", "FkronFlux", "FkronFluxErr", "FpsfMajorFWHM", "FpsfMinorFWHM",
+                 "FpsfQfPerfect", "FinfoFlag", "FinfoFlag2", "FinfoFlag3")
+MEAN_SELECT = ("objID", "raMean", "decMean", "nDetections", "ng", "nr", "ni", "nz", "ny",
+               "gMeanPSFMag", "rMeanPSFMag", "iMeanPSFMag", "zMeanPSFMag", "yMeanPSFMag")
+#: Object columns joined onto each measurement for light curves (position and mean magnitudes).
+LIGHTCURVE_MEAN_SELECT = ("raMean", "decMean", "nDetections", "gMeanPSFMag", "rMeanPSFMag",
+                          "iMeanPSFMag", "zMeanPSFMag", "yMeanPSFMag")
+#: The measurement table of each kind of photometry.
+PHOTOMETRY_TABLES = {"detection": "dbo.Detection", "forced": "dbo.ForcedWarpMeasurement"}
+
+
+#: The columns that identify, group and order measurements (the order of every detections table).
+MEASUREMENT_KEYS = ("objID", "filterID", "obsTime")
+
+
+def with_measurement_keys(columns):
+    """``columns`` with the keys that order and group measurements (objID, filterID, obsTime).
+
+    Examples
+    --------
+    >>> with_measurement_keys(["psfFlux"])
+    ['objID', 'filterID', 'obsTime', 'psfFlux']
+    """
+    columns = list(columns)
+    lowered = [c.lower() for c in columns if isinstance(c, str)]
+    for position, key in enumerate(MEASUREMENT_KEYS):
+        if key.lower() not in lowered:
+            columns.insert(position, key)
+            lowered.insert(position, key.lower())
+    return columns
+
 
 #: ``infoFlag`` bits of single-epoch and forced measurements (``dbo.DetectionFlags``).
 INFO_FLAGS = {

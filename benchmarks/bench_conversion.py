@@ -14,7 +14,7 @@ Times, side by side in one run on the same synthetic (deterministic) table:
 
 Targets: lazy split >= 10x faster than (a) and within 2x of (b).  The table arrives shuffled
 (as a service result in no particular order) and is also timed already in canonical order (as
-`~astroquery_ps1tap.results.shape_detections` returns it: the sort is then skipped).
+`~astroquery_ps1tap.tables.shape_detections` returns it: the sort is then skipped).
 No assertions: this prints figures.
 """
 import argparse
@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from astropy.table import Table  # noqa: E402
 
-from astroquery_ps1tap import results  # noqa: E402
+from astroquery_ps1tap import tables  # noqa: E402
 from astroquery_ps1tap.lightcurves import PS1LightCurveWarning, to_lightcurves_by_object  # noqa
 
 
@@ -103,7 +103,7 @@ def main(argv=None):
     raw = synthetic_detections(args.rows, args.objects)
     t_make = time.perf_counter() - start
     start = time.perf_counter()
-    canonical = results.shape_detections(raw)          # sorted by objID, filterID, obsTime
+    canonical = tables.shape_detections(raw)          # sorted by objID, filterID, obsTime
     t_shape = time.perf_counter() - start
     shuffled = canonical[np.random.default_rng(1).permutation(len(canonical))]
     shuffled.meta["PHOTOMETRY"] = "detection"

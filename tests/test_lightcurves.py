@@ -13,7 +13,7 @@ import pytest
 from astropy import units as u
 from astropy.table import MaskedColumn, Table, vstack
 
-from astroquery_ps1tap import results
+from astroquery_ps1tap import tables
 from astroquery_ps1tap.lightcurves import (AB_ZEROPOINT, LightCurvesByObject, PS1LightCurveWarning,
                                            PS1QualityFlags, combine_bands, to_lightcurves,
                                            to_lightcurves_by_object)
@@ -377,6 +377,6 @@ def test_combine_bands_refuses_mixed_objects_and_empty_input():
 
 
 def test_results_tables_pass_through_unchanged(kq_uma):
-    shaped = results.shape_detections(kq_uma)
-    assert results.ensure_detections(shaped) is shaped
+    shaped = tables.shape_detections(kq_uma)
+    assert tables.ensure_detections(shaped) is shaped
     assert [len(x) for x in to_lightcurves(shaped)] == [len(x) for x in to_lightcurves(kq_uma)]

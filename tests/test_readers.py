@@ -12,7 +12,7 @@ from astropy.io import registry
 from astropy.io.fits.verify import VerifyWarning
 from astropy.table import Table
 
-from astroquery_ps1tap import readers, results   # imports lightkurve quietly, registers "ps1"
+from astroquery_ps1tap import readers, tables   # imports lightkurve quietly, registers "ps1"
 from astroquery_ps1tap.readers import read_ps1_table, register
 
 import lightkurve as lk  # noqa: E402,I100  (after readers: no optional-dependency warning)
@@ -69,7 +69,7 @@ def test_ids_that_were_already_floats_are_refused(tmp_path):
 def shaped_kq_uma():
     table = read_ps1_table(KQ_UMA_CSV)
     table.meta.clear()
-    return results.shape_detections(table)
+    return tables.shape_detections(table)
 
 
 @pytest.mark.parametrize("suffix, kwargs", [(".ecsv", {}), (".fits", {}), (".xml", {"format": "votable"}),

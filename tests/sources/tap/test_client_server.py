@@ -30,7 +30,7 @@ def ps1(ps1tap_server, tmp_path):
 @pytest.fixture
 def requests_sent(monkeypatch):
     """The HTTP requests the client sends (method, url)."""
-    from astroquery_ps1tap.service import RetryingSession
+    from astroquery_ps1tap.sources.tap.service import RetryingSession
 
     sent = []
     original = RetryingSession.request
@@ -153,7 +153,7 @@ class TestRowLimits:
         assert len(m87) == 10
 
     def test_or_an_error_on_request(self, ps1):
-        from astroquery_ps1tap.service import MaxResultsError
+        from astroquery_ps1tap.sources.tap.service import MaxResultsError
 
         with pytest.raises(MaxResultsError, match="incomplete"):
             ps1.query_tap("SELECT o.objID FROM dbo.MeanObjectView AS o", maxrec=5, on_truncation="raise")

@@ -8,7 +8,7 @@ from astropy.coordinates import SkyCoord
 from astroquery.exceptions import InvalidQueryError
 
 from astroquery_ps1tap import PanstarrsTap, PanstarrsTapClass, conf
-from astroquery_ps1tap.service import TapService
+from astroquery_ps1tap.sources.tap.service import TapService
 
 KQ_UMA_ID = 190361393344112894
 

@@ -11,7 +11,7 @@ import pytest
 from astroquery import cache_conf
 from astroquery.exceptions import RemoteServiceError
 
-from astroquery_ps1tap.service import ResultCache, RetryingSession
+from astroquery_ps1tap.sources.tap.service import ResultCache, RetryingSession
 
 
 class TestResultCache:

@@ -6,7 +6,7 @@ import pytest
 from astropy import units as u
 from astropy.table import Table
 
-from astroquery_ps1tap import results
+from astroquery_ps1tap import tables
 
 KQ_UMA = 190361393344112894
 
@@ -30,7 +30,7 @@ def service_like_detections(**overrides):
 
 class TestShapeDetections:
     def test_canonical_names_units_and_order(self):
-        det = results.shape_detections(service_like_detections())
+        det = tables.shape_detections(service_like_detections())
         assert det.colnames[:5] == ["objID", "detectID", "filterID", "filter", "obsTime"]
         assert det["filter"].tolist() == ["g", "r", "z"]  # sorted by filterID then obsTime
         assert det["obsTime"].unit == u.d and det["psfFlux"].unit == u.Jy
@@ -38,37 +38,37 @@ class TestShapeDetections:
         assert det.meta["PHOTOMETRY"] == "detection"
 
     def test_minus_999_is_masked_not_a_flux(self):
-        det = results.shape_detections(service_like_detections())
+        det = tables.shape_detections(service_like_detections())
         assert det["psfFlux"].mask.tolist() == [False, True, False]
 
     def test_filter_from_filterid_when_no_filtertype(self):
         table = service_like_detections()
         del table["filterType"]
-        assert results.shape_detections(table)["filter"].tolist() == ["g", "r", "z"]
+        assert tables.shape_detections(table)["filter"].tolist() == ["g", "r", "z"]
 
     def test_filter_from_text_filtertype_when_no_filterid(self):
         table = service_like_detections()
         del table["filterid"]
         table["filterType"] = ["z", "g", "r"]
-        det = results.shape_detections(table)
+        det = tables.shape_detections(table)
         assert det["filterID"].tolist() == [1, 2, 4]
 
     def test_objid_as_text_is_exact(self):
         table = service_like_detections()
         table["objid"] = [str(KQ_UMA)] * 3  # astroquery.mast.Catalogs sends objID as text
-        assert results.shape_detections(table)["objID"][0] == KQ_UMA
+        assert tables.shape_detections(table)["objID"][0] == KQ_UMA
 
     def test_objid_as_float_above_2_53_is_refused(self):
         table = service_like_detections()
         table["objid"] = np.array([KQ_UMA] * 3, dtype=float)
         with pytest.raises(ValueError, match="lost precision"):
-            results.shape_detections(table)
+            tables.shape_detections(table)
 
     def test_forced_photometry_gets_the_same_names(self):
         forced = Table({"objID": [1, 1], "forcedWarpID": [7, 8], "filterID": [1, 1],
                         "obsTime": [55000.1, 55000.0], "FpsfFlux": [1e-5, -2e-6],
                         "FpsfFluxErr": [1e-6, 1e-6], "FpsfQfPerfect": [1.0, 0.99], "FinfoFlag": [0, 0]})
-        det = results.shape_detections(forced)
+        det = tables.shape_detections(forced)
         assert {"psfFlux", "psfFluxErr", "psfQfPerfect", "infoFlag"} <= set(det.colnames)
         assert det.meta["PHOTOMETRY"] == "forced"
         assert det["obsTime"].tolist() == [55000.0, 55000.1]
@@ -78,31 +78,31 @@ class TestShapeDetections:
         table["filterType"] = ["z", "g", "u"]
         del table["filterid"]
         with pytest.raises(ValueError, match="unknown PS1 filter 'u'"):
-            results.shape_detections(table)
+            tables.shape_detections(table)
 
     def test_not_detections(self):
         with pytest.raises(ValueError, match="no objid, obstime"):
-            results.shape_detections(Table({"ra": [1.0]}))
+            tables.shape_detections(Table({"ra": [1.0]}))
 
     def test_idempotent_and_ensure_skips_shaped_tables(self):
-        det = results.shape_detections(service_like_detections())
-        again = results.shape_detections(det)
+        det = tables.shape_detections(service_like_detections())
+        again = tables.shape_detections(det)
         assert again.colnames == det.colnames and (again["objID"] == det["objID"]).all()
-        assert results.ensure_detections(det) is det
+        assert tables.ensure_detections(det) is det
 
     def test_empty_table(self):
-        det = results.shape_detections(service_like_detections()[:0])
+        det = tables.shape_detections(service_like_detections()[:0])
         assert len(det) == 0 and "filter" in det.colnames
 
     def test_no_warnings(self):
         with warnings.catch_warnings():
             warnings.simplefilter("error")
-            results.shape_detections(service_like_detections())
+            tables.shape_detections(service_like_detections())
 
 
 def test_shape_mean_table():
     table = Table({"OBJID": [KQ_UMA], "RAMean": [139.33445305334158], "gmeanpsfmag": [-999.0],
                    "separation": [0.1]})
-    shaped = results.shape(table, "mean")
+    shaped = tables.shape(table, "mean")
     assert shaped.colnames == ["objID", "raMean", "gMeanPSFMag", "separation"]
     assert shaped["raMean"].unit == u.deg and shaped["gMeanPSFMag"].mask[0]

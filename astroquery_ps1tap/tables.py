@@ -8,13 +8,18 @@ so tables from other tools (``astroquery.mast.Catalogs``, CasJobs CSV exports, s
 written by ``ps1tap``) can be passed through them too.
 """
 
+import warnings
+
 import numpy as np
 from astropy import units as u
-from astropy.table import MaskedColumn, Table
+from astropy.table import MaskedColumn, Table, vstack
+from astroquery.exceptions import NoResultsWarning
 
 from . import schema
 
-__all__ = ["shape", "shape_detections", "ensure_detections", "DETECTION_COLUMNS", "MISSING"]
+__all__ = ["shape", "shape_detections", "ensure_detections", "empty_measurements", "merge_measurements",
+           "add_separation", "nearest_object", "nearest_matches", "text", "DETECTION_COLUMNS",
+           "MISSING"]
 
 #: Sentinel the PS1 database uses for "no value".
 MISSING = -999
@@ -25,8 +30,7 @@ DETECTION_COLUMNS = ("objID", "detectID", "forcedWarpID", "filterID", "filter", 
                      "psfFlux", "psfFluxErr", "apFlux", "apFluxErr", "kronFlux", "kronFluxErr",
                      "psfMajorFWHM", "psfMinorFWHM", "psfQfPerfect", "infoFlag", "infoFlag2", "infoFlag3")
 
-_INT_TYPES = {"BIGINT": np.int64, "INTEGER": np.int64, "SMALLINT": np.int64, "TINYINT": np.int64}
-_FLOAT_TYPES = {"REAL": np.float64, "DOUBLE": np.float64}
+_FLOAT_TYPES = ("REAL", "DOUBLE")
 
 
 def _to_int64(values):
@@ -68,7 +72,7 @@ def _to_str(values):
 
 def _shape_column(col, column):
     """Return a MaskedColumn of the canonical dtype and unit for schema `Column` ``column``."""
-    if column.dbtype in _INT_TYPES:
+    if column.dbtype in schema.INTEGER_TYPES:
         data = _to_int64(col)
         data.mask |= np.ma.getdata(data) == MISSING
     elif column.dbtype in _FLOAT_TYPES:
@@ -223,3 +227,116 @@ def ensure_detections(table):
     if table.meta.get("PHOTOMETRY") in ("detection", "forced") and "filter" in table.colnames:
         return table
     return shape_detections(table)
+
+
+def empty_measurements(*, photometry="detection", columns=None, with_means=False):
+    """An empty raw measurements table with the columns a measurements request returns.
+
+    Stands in for the answer when no object has any measurement, so that the shaped result still
+    has every canonical column, with its type and unit.
+    """
+    table = schema.PHOTOMETRY_TABLES[photometry]
+    default = schema.DETECTION_SELECT if photometry == "detection" else schema.FORCED_SELECT
+    names = [(table, n) for n in schema.with_measurement_keys(columns or default)]
+    if with_means:
+        names += [("mean", n) for n in schema.LIGHTCURVE_MEAN_SELECT]
+    found = [schema.find_column(t, n) for t, n in names]
+    return Table(names=[c.name for c in found], dtype=[schema.NUMPY_TYPES[c.dbtype] for c in found])
+
+
+def merge_measurements(raw_tables, ids, template):
+    """One canonical detections table from the raw answers for objIDs ``ids``.
+
+    Requested objIDs with no measurements are listed in ``meta["missing_objIDs"]``.
+    """
+    nonempty = [t for t in raw_tables if len(t)]
+    if len(nonempty) > 1:
+        combined = vstack(nonempty, metadata_conflicts="silent")
+    else:
+        combined = nonempty[0] if nonempty else template
+    detections = shape_detections(combined)
+    found = np.unique(np.ma.getdata(detections["objID"]))
+    missing = ids[~np.isin(ids, found)]
+    detections.meta["missing_objIDs"] = missing.tolist()
+    return detections
+
+
+def add_separation(table, ra, dec):
+    """Add ``separation`` (arcsec) from (``ra``, ``dec``) to an objects table and sort by it."""
+    from astropy.coordinates import SkyCoord
+
+    centre = SkyCoord(ra, dec, unit="deg")
+    if len(table):
+        positions = SkyCoord(np.ma.getdata(table["raMean"]), np.ma.getdata(table["decMean"]), unit="deg")
+        separation = centre.separation(positions).to(u.arcsec)
+    else:
+        separation = np.zeros(0) * u.arcsec
+    table["separation"] = separation
+    table["separation"].description = "Angular distance from the centre of the search"
+    table.sort(["separation", "objID"])
+    return table
+
+
+def nearest_object(detections, ra, dec):
+    """Keep the measurements of the object whose mean position is nearest (``ra``, ``dec``).
+
+    When several objects are in the table, a `~astroquery.exceptions.NoResultsWarning` names the
+    one kept and how to choose another.
+    """
+    ids, first = np.unique(np.ma.getdata(detections["objID"]), return_index=True)
+    if len(ids) <= 1:
+        return detections
+    from astropy.coordinates import SkyCoord
+
+    rows = detections[first]
+    separation = SkyCoord(ra, dec, unit="deg").separation(
+        SkyCoord(np.ma.getdata(rows["raMean"]), np.ma.getdata(rows["decMean"]), unit="deg"))
+    best = ids[np.argmin(separation)]
+    warnings.warn(f"{len(ids)} PS1 objects lie within the search radius; using the nearest, objID "
+                  f"{best} ({separation.min().to(u.arcsec):.2f} away). Give its objID, or a smaller "
+                  "radius, to choose.", NoResultsWarning)
+    return detections[np.ma.getdata(detections["objID"]) == best]
+
+
+def nearest_matches(candidates, ra, dec, radius_deg):
+    """One row per position: the nearest candidate object (objID masked where there is none).
+
+    Parameters
+    ----------
+    candidates : `~astropy.table.Table`
+        Shaped objects (``objID``, ``raMean``, ``decMean``, ``nDetections``) near the positions.
+    ra, dec : array
+        The positions, ICRS degrees.
+    radius_deg : float
+        The match radius.
+    """
+    from astropy.coordinates import SkyCoord
+
+    n = len(ra)
+    columns = {"objID": np.ma.masked_all(n, dtype=np.int64), "raMean": np.ma.masked_all(n),
+               "decMean": np.ma.masked_all(n), "nDetections": np.ma.masked_all(n, dtype=np.int64),
+               "separation": np.ma.masked_all(n)}
+    if len(candidates):
+        objects = SkyCoord(np.ma.getdata(candidates["raMean"]), np.ma.getdata(candidates["decMean"]),
+                           unit="deg")
+        i_pos, i_obj, sep, _ = objects.search_around_sky(SkyCoord(ra, dec, unit="deg"),
+                                                         radius_deg * u.deg)
+        order = np.lexsort((np.ma.getdata(candidates["objID"])[i_obj], sep.deg, i_pos))
+        i_pos, i_obj, sep = i_pos[order], i_obj[order], sep[order]
+        nearest = np.r_[True, i_pos[1:] != i_pos[:-1]] if len(i_pos) else np.zeros(0, bool)
+        i_pos, i_obj = i_pos[nearest], i_obj[nearest]
+        for name in ("objID", "raMean", "decMean", "nDetections"):
+            if name in candidates.colnames:
+                columns[name][i_pos] = np.ma.getdata(candidates[name])[i_obj]
+        columns["separation"][i_pos] = sep[nearest].to_value(u.arcsec)
+    out = Table({"index": np.arange(n), **columns})
+    for name, unit in (("raMean", u.deg), ("decMean", u.deg), ("separation", u.arcsec)):
+        out[name].unit = unit
+    return out
+
+
+def text(column):
+    """A column's values as an array of `str` (bytes decoded, masked/None as ``""``)."""
+    return np.array([v.decode() if isinstance(v, bytes) else ("" if v is np.ma.masked or v is None
+                                                                else str(v))
+                     for v in column.tolist()], dtype=str)

@@ -15,7 +15,7 @@ from astroquery.exceptions import InvalidQueryError, NoResultsWarning, RemoteSer
 
 from astroquery_ps1tap import PanstarrsTapClass
 from astroquery_ps1tap.batch import PartialResultError, PartialResultWarning
-from astroquery_ps1tap.service import TapService
+from astroquery_ps1tap.sources.tap.service import TapService
 from faultproxy import (FaultProxy, drip, hang, http_error, job_aborted, job_error, job_stuck,
                         rate_limit, reset, truncate)
 from localtap import sample

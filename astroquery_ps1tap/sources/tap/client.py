@@ -1,0 +1,212 @@
+"""`PanstarrsTapClass`: Pan-STARRS1 DR2 at MAST's TAP service, astroquery style.
+
+The methods every client has (`query_region`, `get_detections`, `get_lightcurves`, ...) come from
+`astroquery_ps1tap.client.PS1Client` over a `~astroquery_ps1tap.sources.tap.TapSource`; this
+class adds what only a TAP service offers: raw ADQL (`query_tap`), table and column listing, and
+the cache of answers.
+"""
+import os
+
+import numpy as np
+from astropy.table import Table
+from astroquery.exceptions import InvalidQueryError
+from astroquery.query import BaseQuery, BaseVOQuery
+
+from ... import conf, schema
+from ...client import PS1Client
+from ...tables import text as _text
+from .service import ResultCache, RetryingSession, TapService, warn_or_raise_truncated
+from .source import TapSource, check_on_truncation
+
+__all__ = ["PanstarrsTapClass", "PanstarrsTap"]
+
+
+class PanstarrsTapClass(PS1Client, BaseVOQuery, BaseQuery):
+    """Query Pan-STARRS1 DR2 through an IVOA TAP service (MAST's by default).
+
+    Parameters
+    ----------
+    server : str, optional
+        TAP base URL.  Default: the ``PS1TAP_SERVER`` environment variable if set, else
+        ``conf.server`` (MAST).
+    timeout : float, optional
+        Seconds for each HTTP request to connect and between bytes (default ``conf.timeout``).
+    retries : int, optional
+        Retries of a failed request (default ``conf.retries``).
+    deadline : float, optional
+        Seconds allowed for one whole query (default ``conf.deadline``).
+
+    Examples
+    --------
+    >>> from astroquery_ps1tap import PanstarrsTapClass
+    >>> ps1 = PanstarrsTapClass(server="http://localhost:8080/tap")
+    >>> print(ps1.query_region("187.706 12.391", "0.2 deg", columns=["objID", "nDetections"],
+    ...                        get_query_payload=True))
+    SELECT o.objID, o.nDetections, o.raMean, o.decMean
+    FROM dbo.MeanObjectView AS o
+    WHERE CONTAINS(POINT('ICRS', o.raMean, o.decMean), CIRCLE('ICRS', 187.706, 12.391, 0.2)) = 1
+      AND o.nDetections >= 2
+    """
+
+    def __init__(self, server=None, *, timeout=None, retries=None, deadline=None):
+        super().__init__()
+        self._server = server
+        self._timeout = timeout
+        self._retries = retries
+        self._deadline = deadline
+        user_agent = self._session.headers["User-Agent"]
+        self._session = RetryingSession()
+        self._session.headers["User-Agent"] = f"astroquery_ps1tap {user_agent}"
+        self._sources = {}
+
+    # ---- configuration ------------------------------------------------------------------------
+    @property
+    def server(self):
+        """The TAP base URL in use (explicit > ``PS1TAP_SERVER`` > ``conf.server``)."""
+        return (self._server or os.environ.get("PS1TAP_SERVER") or conf.server).rstrip("/")
+
+    @property
+    def source(self):
+        """The `~astroquery_ps1tap.sources.tap.TapSource` for `server` (timeouts, retries, cache)."""
+        self._session.timeout = float(self._timeout if self._timeout is not None else conf.timeout)
+        self._session.retries = int(self._retries if self._retries is not None else conf.retries)
+        url = self.server
+        if url not in self._sources:
+            service = TapService(url, self._session, ResultCache(self.cache_location))
+            self._sources[url] = TapSource(service, deadline=self._deadline)
+        return self._sources[url]
+
+    @property
+    def service(self):
+        """The `~astroquery_ps1tap.sources.tap.service.TapService` for `server`."""
+        return self.source.service
+
+    def clear_cache(self):
+        """Remove every cached answer of this client's cache location."""
+        ResultCache(self.cache_location).clear()
+
+    # ---- raw ADQL ------------------------------------------------------------------------------
+    def query_tap(self, query, *, async_job=None, maxrec=None, uploads=None, cache=True,
+                  on_truncation="warn", deadline=None, get_query_payload=False):
+        """Run an ADQL query as written and return the table the service sent.
+
+        Parameters
+        ----------
+        query : str
+            ADQL.  Qualify PS1 tables with ``dbo.`` and give them aliases to stay portable.
+        async_job : bool, optional
+            Run as an async (UWS) job; default: a synchronous request (one round trip).
+        maxrec : int, optional
+            Row limit (default ``conf.row_limit``, MAST's maximum 100000).
+        uploads : dict, optional
+            ``{"name": Table}`` usable as ``TAP_UPLOAD.name`` where the service allows uploads.
+        cache : bool
+            Use the on-disk cache.
+        on_truncation : {"warn", "raise"}
+            What to do if the result was cut at the row limit: a `MaxResultsWarning` or an error.
+        deadline : float, optional
+            Seconds for the whole query.
+        get_query_payload : bool
+            Return the query instead of running it.
+
+        Returns
+        -------
+        `~astropy.table.Table`
+            As the service sent it (column names and units unchanged; ``query_region`` and
+            ``get_detections`` give canonical ones).
+
+        Examples
+        --------
+        >>> from astroquery_ps1tap import PanstarrsTap
+        >>> filters = PanstarrsTap.query_tap(
+        ...     "SELECT f.filterID, f.filterType FROM dbo.Filter AS f ORDER BY f.filterID")
+        >>> list(filters["filterType"])
+        ['g', 'r', 'i', 'z', 'y']
+        """
+        if not isinstance(query, str) or not query.strip():
+            raise InvalidQueryError(f"query must be a non-empty ADQL string, got {query!r}")
+        check_on_truncation(on_truncation)
+        if get_query_payload:
+            return query
+        result = self.source.run(query, maxrec=maxrec, async_job=async_job, cache=cache, uploads=uploads,
+                           deadline=deadline)
+        warn_or_raise_truncated(result, what="query_tap", on_truncation=on_truncation,
+                                advice="Narrow the query (or add TOP), or split it into parts.")
+        return result.table
+
+    # ---- metadata ------------------------------------------------------------------------------
+    def list_tables(self, *, cache=True, get_query_payload=False):
+        """Tables the service publishes, from its ``TAP_SCHEMA`` (one query, cached).
+
+        Parameters
+        ----------
+        cache : bool
+            Use the on-disk cache.
+        get_query_payload : bool
+            Return the ADQL instead of running it.
+
+        Returns
+        -------
+        `~astropy.table.Table`
+            ``table_name`` (``dbo.MeanObjectView``, ...) and ``description``.
+        """
+        query = "SELECT t.table_name, t.description FROM TAP_SCHEMA.tables AS t"
+        if get_query_payload:
+            return query
+        table = self.source.run(query, cache=cache).table
+        names = [schema.resolve_table(n) if _known_table(n) else n for n in _text(table["table_name"])]
+        out = Table({"table_name": names, "description": _text(table["description"])})
+        out.sort("table_name")
+        return out
+
+    def list_columns(self, table, *, cache=True, get_query_payload=False):
+        """Columns of a table: canonical name, datatype, unit (from the PS1 schema), description.
+
+        All of the service's columns are fetched in one query (cached) and filtered here, which
+        works whatever letter case the service uses for table names.
+
+        Parameters
+        ----------
+        table : str
+            A table name or alias (``"mean"``, ``"dbo.Detection"``, ``"Detection"``).
+        cache : bool
+            Use the on-disk cache.
+        get_query_payload : bool
+            Return the ADQL instead of running it.
+
+        Examples
+        --------
+        >>> from astroquery_ps1tap import PanstarrsTap
+        >>> columns = PanstarrsTap.list_columns("detection")
+        >>> print(columns[columns["name"] == "obsTime"]["unit"][0])
+        d
+        """
+        table = schema.resolve_table(table)
+        query = ("SELECT c.table_name, c.column_name, c.datatype, c.unit, c.description "
+                 "FROM TAP_SCHEMA.columns AS c")
+        if get_query_payload:
+            return query
+        served = self.source.run(query, cache=cache).table
+        keep = np.char.lower(_text(served["table_name"]).astype(str)) == table.lower()
+        if not keep.any():
+            raise InvalidQueryError(f"the service at {self.server} does not publish {table}")
+        rows = served[keep]
+        names, units = [], []
+        for name, unit in zip(_text(rows["column_name"]), _text(rows["unit"])):
+            known = schema.find_column(table, name.strip('"'))
+            names.append(known.name if known else name)
+            units.append(known.unit if known else unit)
+        return Table({"name": names, "datatype": _text(rows["datatype"]), "unit": units,
+                      "description": _text(rows["description"])})
+
+
+
+def _known_table(name):
+    try:
+        schema.resolve_table(name)
+        return True
+    except InvalidQueryError:
+        return False
+
+
+PanstarrsTap = PanstarrsTapClass()

@@ -1,0 +1,244 @@
+"""`TapSource`: PS1 DR2 at a TAP service, as a `~astroquery_ps1tap.sources.base.Source`.
+
+Each method builds ADQL with the pure builders of `astroquery_ps1tap.sources.tap.adql` and sends it
+through `TapSource.run`, the one place TAP queries leave from (which hands them to
+`~astroquery_ps1tap.sources.tap.service.TapService`: retries, deadline, cache, sync or async).
+Answers go back as the service sent them; `astroquery_ps1tap.client.PS1Client` shapes them.
+"""
+import re
+
+import numpy as np
+from astropy.table import Table, vstack
+
+from ... import conf
+from ...batch import Batches, run_batches, run_id_batches
+from ..base import Source
+from . import adql
+from .service import warn_or_raise_truncated
+
+__all__ = ["TapSource"]
+
+#: Objects per square degree assumed when guessing the size of a cone's answer (PS1 is denser in
+#: the Galactic plane; this only decides between a sync request and an async job).
+_OBJECTS_PER_SQ_DEG = 60000
+#: Measurements per object assumed when guessing the size of a detections answer.
+_DETECTIONS_PER_OBJECT = 100
+
+_TOP = re.compile(r"^\s*SELECT\s+(?:ALL\s+|DISTINCT\s+)?TOP\s+(\d+)", re.IGNORECASE)
+
+
+def positive(value, what):
+    """``value`` as an int if it is a positive integer, else a `ValueError` naming ``what``."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise ValueError(f"{what} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def check_on_truncation(value):
+    """Refuse an ``on_truncation`` other than ``"warn"`` or ``"raise"``."""
+    if value not in ("warn", "raise"):
+        raise ValueError(f"on_truncation must be 'warn' or 'raise', got {value!r}")
+
+
+class TapSource(Source):
+    """PS1 DR2 through one TAP service.
+
+    Parameters
+    ----------
+    service : `~astroquery_ps1tap.sources.tap.service.TapService`
+        The service (its URL, HTTP session, cache).
+    deadline : float or None
+        Seconds allowed for one whole query (default ``conf.deadline``).
+    """
+
+    name = "TAP"
+
+    def __init__(self, service, deadline=None):
+        self.service = service
+        self.deadline = deadline
+
+    def describe(self):
+        return f"the TAP service at {self.service.url}"
+
+    # ---- the one place queries are sent from ---------------------------------------------------
+    def run(self, query, *, maxrec=None, async_job=None, expected_rows=None, cache=True,
+            uploads=None, deadline=None):
+        """Send ``query``; return the service's `~astroquery_ps1tap.sources.tap.service.QueryResult`.
+
+        ``async_job=None`` chooses an async job when ``expected_rows`` exceeds
+        ``conf.sync_max_rows``.  A result with as many rows as ``maxrec`` is marked truncated even
+        when the service did not say so (unless the query's own ``TOP`` explains it).
+        """
+        maxrec = positive(conf.row_limit if maxrec is None else maxrec, "maxrec")
+        if async_job is None:
+            async_job = expected_rows is not None and expected_rows > conf.sync_max_rows
+        deadline = self.deadline if deadline is None else deadline
+        result = self.service.run(query, maxrec=maxrec, async_job=bool(async_job),
+                                  deadline=float(conf.deadline if deadline is None else deadline),
+                                  cache=cache, uploads=uploads)
+        top = _TOP.match(query)
+        if not result.overflow and len(result.table) >= maxrec and not (top and int(top.group(1)) <= maxrec):
+            result.overflow = True  # a service that cut at MAXREC without saying so
+        return result
+
+    # ---- the Source interface ------------------------------------------------------------------
+    def cone(self, ra, dec, radius_deg, *, table="mean", columns=None, min_detections=2,
+             column_filters=None, top=None, async_job=None, maxrec=None, cache=True,
+             on_truncation="warn", get_query_payload=False):
+        """Objects in a cone: one query.
+
+        Parameters
+        ----------
+        async_job : bool, optional
+            Force an async job (True) or a sync request (False); default chosen from the cone's
+            expected size.
+        maxrec : int, optional
+            Row limit (default ``conf.row_limit``).
+        cache : bool
+            Use the on-disk cache.
+        on_truncation : {"warn", "raise"}
+            A result cut at the row limit gives a `MaxResultsWarning`, or an error.
+        get_query_payload : bool
+            Return the ADQL instead of running it.
+        """
+        check_on_truncation(on_truncation)
+        query = adql.cone_query(ra, dec, radius_deg, table=table, columns=columns,
+                                min_detections=min_detections, column_filters=column_filters, top=top)
+        if get_query_payload:
+            return query
+        expected = np.pi * radius_deg**2 * _OBJECTS_PER_SQ_DEG
+        result = self.run(query, maxrec=maxrec, async_job=async_job, expected_rows=expected,
+                          cache=cache)
+        warn_or_raise_truncated(result, what="query_region", on_truncation=on_truncation,
+                                advice="Use a smaller radius, column_filters or min_detections, "
+                                       "or tile the region into smaller cones.")
+        return result.table
+
+    def measurements(self, ids, *, photometry="detection", bands=None, min_qf=None, columns=None,
+                     with_means=False, progress=None, chunk_size=None, upload=None, max_workers=None,
+                     async_job=None, cache=True, on_truncation="warn", get_query_payload=False):
+        """Measurements of objIDs, in batches run a few at a time.
+
+        Parameters
+        ----------
+        chunk_size : int, optional
+            Most objIDs per query when they are listed in the ADQL (default
+            ``conf.objid_chunk_size``).
+        upload : bool, optional
+            Send long lists as an uploaded table (``TAP_UPLOAD``) in batches of
+            ``conf.upload_chunk_size``.  Default: when the list is longer than one chunk and the
+            service declares an upload method (asked once); MAST's PS1 service declares none.
+        max_workers : int, optional
+            Batches run at once (default ``conf.max_workers``).
+        async_job : bool, optional
+            Force async jobs or sync requests; default chosen from the expected size.
+        cache : bool
+            Use the on-disk cache.
+        on_truncation : {"warn", "raise"}
+            Batches cut at the row limit are split and fetched again automatically; only a single
+            object with more rows than the limit can remain truncated, and is then reported.
+        get_query_payload : bool
+            Return the ADQL (a list of queries when there is more than one batch).
+        """
+        check_on_truncation(on_truncation)
+        options = dict(photometry=photometry, columns=columns, bands=bands, min_qf=min_qf,
+                       with_means=with_means)
+        adql.detections_query(ids[:1], **options)  # every option is checked before any request
+        chunk_size = positive(chunk_size or conf.objid_chunk_size, "chunk_size")
+        if upload is None:
+            upload = len(ids) > chunk_size and not get_query_payload and self.service.upload_supported()
+        size = positive(conf.upload_chunk_size, "conf.upload_chunk_size") if upload else chunk_size
+        if get_query_payload:
+            queries = [adql.detections_query(None if upload else ids[i:i + size],
+                                             upload="ids" if upload else None, **options)
+                       for i in range(0, len(ids), size)]
+            return queries[0] if len(queries) == 1 else queries
+
+        def fetch(batch):
+            return self._fetch_batch(batch, upload=bool(upload), async_job=async_job, cache=cache,
+                                     on_truncation=on_truncation, **options)
+
+        return run_id_batches(ids, size, fetch, max_workers=max_workers or conf.max_workers,
+                              progress=progress, description=f"PS1 {photometry}s")
+
+    def _fetch_batch(self, ids, *, upload, async_job, cache, on_truncation, **options):
+        """Fetch one batch; a batch cut at the row limit is halved and fetched again."""
+        if upload:
+            query = adql.detections_query(None, upload="ids", **options)
+            uploads = {"ids": Table({"objID": np.asarray(ids, dtype=np.int64)})}
+        else:
+            query, uploads = adql.detections_query(ids, **options), None
+        result = self.run(query, async_job=async_job, cache=cache, uploads=uploads,
+                          expected_rows=len(ids) * _DETECTIONS_PER_OBJECT)
+        if result.overflow and len(ids) > 1:
+            half = len(ids) // 2
+            return [table for part in (ids[:half], ids[half:])
+                    for table in self._fetch_batch(part, upload=upload, async_job=async_job, cache=cache,
+                                                   on_truncation=on_truncation, **options)]
+        warn_or_raise_truncated(result, what=f"measurements of objID {ids[0]}",
+                                on_truncation=on_truncation,
+                                advice="Fetch this object by bands (bands='g', ...) or with min_qf.")
+        return [result.table]
+
+    def cone_measurements(self, ra, dec, radius_deg, *, photometry="detection", bands=None,
+                          min_qf=None, min_detections=2, progress=None, cache=True,
+                          get_query_payload=False):
+        """Measurements with means of the objects in a small cone: one joined query."""
+        query = adql.lightcurve_query(ra, dec, radius_deg, photometry=photometry, bands=bands,
+                                      min_qf=min_qf, min_detections=min_detections)
+        if get_query_payload:
+            return query
+        result = self.run(query, cache=cache, expected_rows=_DETECTIONS_PER_OBJECT)
+        warn_or_raise_truncated(result, what="get_lightcurves", advice="Use a smaller radius.")
+        names = {n.lower(): n for n in result.table.colnames}
+        done = np.unique(np.asarray(np.ma.getdata(result.table[names["objid"]]), dtype=np.int64))
+        return Batches([result.table], done, [])
+
+    def near(self, ra, dec, radius_deg, *, min_detections=2, progress=None, chunk_size=None,
+             upload=None, cache=True, get_query_payload=False):
+        """Candidate objects near many positions, in as few queries as possible.
+
+        Where the service accepts table uploads, the positions go up as a table and are matched
+        on the server (``conf.upload_chunk_size`` positions per query); elsewhere (MAST declares
+        no upload method) each query holds ``chunk_size`` OR-ed cones.
+
+        Parameters
+        ----------
+        chunk_size : int, optional
+            Cones per query without uploads (default 100).
+        upload : bool, optional
+            Force or forbid the upload path; default: where the service declares uploads.
+        cache : bool
+            Use the on-disk cache.
+        get_query_payload : bool
+            Return the ADQL instead.
+        """
+        if upload is None:
+            upload = len(ra) > 1 and not get_query_payload and self.service.upload_supported()
+        size = positive(conf.upload_chunk_size if upload else (chunk_size or 100), "chunk_size")
+        starts = list(range(0, len(ra), size))
+        queries = [adql.match_query(None if upload else (ra[i:i + size], dec[i:i + size]), radius_deg,
+                                    upload="positions" if upload else None,
+                                    min_detections=min_detections) for i in starts]
+        if get_query_payload:
+            return queries[0] if len(queries) == 1 else queries
+
+        def fetch(start):
+            uploads = None
+            if upload:
+                stop = min(start + size, len(ra))
+                uploads = {"positions": Table({"idx": np.arange(start, stop), "ra": ra[start:stop],
+                                               "dec": dec[start:stop]})}
+            result = self.run(queries[start // size], cache=cache, uploads=uploads,
+                              expected_rows=size * 2)
+            warn_or_raise_truncated(result, what="match_positions", advice="Use a smaller radius.")
+            return result.table
+
+        answers, failures = run_batches(starts, fetch, max_workers=conf.max_workers, progress=progress,
+                                        description="PS1 position matches")
+        if failures:
+            raise failures[0][1]
+        found = [t for t in answers if len(t)]
+        if not found:
+            return answers[0]
+        return vstack(found, metadata_conflicts="silent") if len(found) > 1 else found[0]
