@@ -147,6 +147,9 @@ def _array(data, name, dtype, fill):
 
 def _columns(data, names):
     present = {n.lower(): n for n in _names(data)}
+    for name in names:     # forced photometry: FpsfFlux is psfFlux, ...
+        if name.lower() not in present and "f" + name.lower() in present:
+            present[name.lower()] = present["f" + name.lower()]
     missing = [n for n in names if n.lower() not in present and n != "infoFlag"]
     if missing:
         raise ValueError(f"the measurements have no {', '.join(missing)} column (columns: "
@@ -839,9 +842,15 @@ def _summary_table(parts, period_search, metadata):
     return table
 
 
+def _engine_name(client):
+    if isinstance(client, _HatsRoot) or getattr(getattr(client, "source", None), "name", None) == "HATS":
+        return "hats"
+    return "tap"
+
+
 def _engine(client, options):
     """The source-specific half of `bulk_summaries` for this client."""
-    if getattr(client, "source_name", None) == "hats" or isinstance(client, _HatsRoot):
+    if isinstance(client, _HatsRoot) or getattr(getattr(client, "source", None), "name", None) == "HATS":
         return _HatsEngine(client, **options)
     return _TapEngine(client, **options)
 
@@ -851,7 +860,7 @@ class _TapEngine:
     name = "tap"
 
     def __init__(self, client, *, max_workers=None, cache=True, step=TAP_STEP):
-        if not hasattr(client, "get_detections"):
+        if getattr(getattr(client, "source", None), "name", None) != "TAP":
             raise ValueError(f"bulk_summaries needs a PS1 client (PanstarrsTap, PanstarrsHats), not "
                              f"{type(client).__name__}")
         self.client = client
@@ -883,28 +892,20 @@ class _TapEngine:
         return objid, wanted.ra, wanted.dec, reasons
 
     def summaries(self, ids, *, cut, period_search, photometry, progress):
-        from .batch import PartialResultError
-
         columns = _TAP_COLUMNS[photometry]
         bar = _bar(len(ids), "PS1 summaries", progress if progress is not None else
                    len(ids) > self.step, unit="object")
         try:
             for i in range(0, len(ids), self.step):
                 part = ids[i:i + self.step]
-                failed = part[:0]
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")   # missing objIDs are accounted for, not warned
-                    try:
-                        det = self.client._measurements(
-                            part, with_means=True, photometry=photometry, bands=None, min_qf=None,
-                            columns=columns, chunk_size=None, upload=None,
-                            max_workers=self.max_workers, progress=False, on_error="raise",
-                            async_job=None, cache=self.cache, on_truncation="raise",
-                            get_query_payload=False)
-                    except PartialResultError as exc:
-                        det, failed = exc.result, np.asarray(exc.failed, dtype=np.int64)
-                rows = summarize(det, quality_bitmask=cut["quality_bitmask"], min_qf=cut["min_qf"],
-                                 period_search=period_search)
+                fetched = self.client.source.measurements(
+                    part, photometry=photometry, columns=columns, with_means=True, progress=False,
+                    max_workers=self.max_workers, cache=self.cache, on_truncation="raise")
+                failed = (np.concatenate([np.asarray(f, dtype=np.int64) for f, _ in fetched.failures])
+                          if fetched.failures else part[:0])
+                rows = _concat_rows([summarize(table, quality_bitmask=cut["quality_bitmask"],
+                                               min_qf=cut["min_qf"], period_search=period_search)
+                                     for table in fetched.tables], bool(period_search))
                 _advance(bar, len(part))
                 yield rows, part, failed
         finally:
@@ -921,6 +922,13 @@ class _TapEngine:
             found.append(np.asarray(table.columns[0], dtype=np.int64))
         known = np.concatenate(found) if found else np.zeros(0, np.int64)
         return ids[~np.isin(ids, known)]
+
+
+def _concat_rows(parts, period_search):
+    if len(parts) == 1:
+        return parts[0]
+    return {name: np.concatenate([p[name] for p in parts]) if parts else np.zeros(0, dtype)
+            for name, dtype, _ in summary_columns(period_search)}
 
 
 _TAP_COLUMNS = {"detection": ("objID", "filterID", "obsTime", "psfFlux", "psfFluxErr", "psfQfPerfect",
@@ -1139,8 +1147,7 @@ def bulk_main(client, args, status):
     source = _source_client(args.source, client)
     quality = int(args.quality) if args.quality.lstrip("-").isdigit() else args.quality
     cache = not getattr(args, "no_cache", False)
-    options = {"cache": cache} if not isinstance(source, _HatsRoot) and \
-        getattr(source, "source_name", None) != "hats" else {}
+    options = {"cache": cache} if _engine_name(source) == "tap" else {}
     status(f"summarising the targets of {args.targets} from {_describe(source)}")
     result = bulk_summaries(source, args.targets, output=args.summaries,
                             period_search=args.period_search, radius=args.radius,
