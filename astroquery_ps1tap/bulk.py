@@ -877,19 +877,7 @@ class _TapEngine:
         """Per target: objID (0 where none) and the reason it has none (or "")."""
         if wanted.kind == "objID":
             return wanted.objid, wanted.ra, wanted.dec, np.full(len(wanted), "", dtype=object)
-        from astropy.coordinates import SkyCoord
-
-        objid = np.zeros(len(wanted), np.int64)
-        bar = _bar(len(wanted), "matching positions", progress, unit="target")
-        for i in range(0, len(wanted), MATCH_STEP):
-            part = slice(i, i + MATCH_STEP)
-            matches = self.client.match_positions(SkyCoord(wanted.ra[part], wanted.dec[part], unit="deg"),
-                                                  radius, cache=self.cache)
-            objid[part] = np.ma.filled(matches["objID"], 0)
-            _advance(bar, len(matches))
-        _close(bar)
-        reasons = np.where(objid > 0, "", NO_OBJECT).astype(object)
-        return objid, wanted.ra, wanted.dec, reasons
+        return _match_positions(self.client, wanted, radius, progress, {"cache": self.cache})
 
     def summaries(self, ids, *, cut, period_search, photometry, progress):
         columns = _TAP_COLUMNS[photometry]
@@ -929,6 +917,24 @@ def _concat_rows(parts, period_search):
         return parts[0]
     return {name: np.concatenate([p[name] for p in parts]) if parts else np.zeros(0, dtype)
             for name, dtype, _ in summary_columns(period_search)}
+
+
+def _match_positions(client, wanted, radius, progress, options):
+    """objIDs of the nearest objects to the targets' positions (0 where none), in steps, with
+    the client's own ``match_positions`` (the same choice as ``get_lightcurves``)."""
+    from astropy.coordinates import SkyCoord
+
+    objid = np.zeros(len(wanted), np.int64)
+    bar = _bar(len(wanted), "matching positions", progress, unit="target")
+    for i in range(0, len(wanted), MATCH_STEP):
+        part = slice(i, i + MATCH_STEP)
+        matches = client.match_positions(SkyCoord(wanted.ra[part], wanted.dec[part], unit="deg"),
+                                         radius, **options)
+        objid[part] = np.ma.filled(matches["objID"], 0)
+        _advance(bar, len(matches))
+    _close(bar)
+    reasons = np.where(objid > 0, "", NO_OBJECT).astype(object)
+    return objid, wanted.ra, wanted.dec, reasons
 
 
 _TAP_COLUMNS = {"detection": ("objID", "filterID", "obsTime", "psfFlux", "psfFluxErr", "psfQfPerfect",
@@ -980,22 +986,43 @@ class _HatsEngine:
 
     def __init__(self, client, *, dask_client=None):
         self.client = client
-        self.root = Path(client.path)
-        self.dask_client = dask_client if dask_client is not None else _active_dask_client()
+        source = None if isinstance(client, _HatsRoot) else client.source
+        #: the HATS source's catalogs (`PanstarrsHatsClass`): objIDs then choose the partitions
+        #: read, through the positions they encode (MAST's definition)
+        self.catalogs = getattr(source, "catalogs", None)
+        self.root = Path(str(client.path)) if isinstance(client, _HatsRoot) else None
+        self.dask_client = (dask_client if dask_client is not None
+                            else getattr(source, "client", None) or _active_dask_client())
 
     def describe(self):
-        return f"hats:{self.root}"
+        return f"hats:{self.catalogs.root if self.catalogs is not None else self.root}"
 
-    def _open(self, name, columns, filters=None):
+    def _open(self, name, columns, filters=None, search_filter=None):
+        if self.catalogs is not None:
+            return self.catalogs.open(name, columns=list(columns), filters=filters,
+                                      search_filter=search_filter)
         import lsdb
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            return lsdb.open_catalog(self.root / name, columns=list(columns), filters=filters)
+            return lsdb.open_catalog(self.root / name, columns=list(columns), filters=filters,
+                                     search_filter=search_filter)
+
+    def _pixels(self, ids):
+        """The search that reads only the partitions near the objects (None: every partition)."""
+        if self.catalogs is None:
+            return None
+        from lsdb.core.search.region_search import MOCSearch
+
+        from .sources.hats.catalogs import _cones
+
+        return MOCSearch(_cones(ids), fine=False)
 
     def resolve(self, wanted, radius, progress):
         if wanted.kind == "objID":
             return wanted.objid, wanted.ra, wanted.dec, np.full(len(wanted), "", dtype=object)
+        if self.catalogs is not None:
+            return _match_positions(self.client, wanted, radius, progress, {})
         import lsdb
         import pandas as pd
 
@@ -1032,8 +1059,12 @@ class _HatsEngine:
         if cut["quality_bitmask"] & ~flags.DEFAULT_BITMASK & ~(flags.MISSING_QF | flags.LOW_SNR):
             needed.append("infoFlag")      # bits read from infoFlag
         id_filter = [("objID", "in", ids.tolist())]
-        objects = self._open("otmo", ("objID", "raMean", "decMean"), filters=id_filter)
-        detections = self._open("detection", needed, filters=id_filter)
+        near = self._pixels(ids)
+        objects = self._open("otmo", ("objID", "raMean", "decMean"), filters=id_filter,
+                             search_filter=near)
+        detections = self._open("detection", needed, filters=id_filter, search_filter=near)
+        if objects is None or detections is None:     # no partition near any of the objects
+            return
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             joined = objects.join(detections, left_on="objID", right_on="objID", suffixes=("", "_d"))
@@ -1063,7 +1094,9 @@ class _HatsEngine:
         if not len(ids):
             return ids
         objects = self._open("otmo", ("objID", "raMean", "decMean"),
-                             filters=[("objID", "in", ids.tolist())])
+                             filters=[("objID", "in", ids.tolist())], search_filter=self._pixels(ids))
+        if objects is None:
+            return ids
         known = _plain(self._compute(objects, False), "objID", np.int64)
         return ids[~np.isin(ids, known)]
 
