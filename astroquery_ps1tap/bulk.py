@@ -87,7 +87,8 @@ def summary_columns(period_search=False):
 # ---- the quality cut: the light curves' own --------------------------------------------------
 def _quality_flags():
     """`PS1QualityFlags` and the function computing its bits (the light curves' definition)."""
-    from .lightcurves import PS1QualityFlags, _quality
+    from .lightcurves.adapters import _quality
+    from .lightcurves.quality import PS1QualityFlags
 
     return PS1QualityFlags, _quality
 

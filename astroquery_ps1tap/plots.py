@@ -18,23 +18,21 @@ Filter colours are Rubin Observatory's plotting colours for the same band names
 """
 import numpy as np
 
-__all__ = ["plot_lightcurves", "plot_bands", "plot_folded", "plot_combined", "plot_periodogram",
-           "FILTER_COLORS"]
+from .lightcurves import as_collection, combine_bands
+from .schema import FILTERS
+
+from lightkurve import LightCurve  # noqa: I100  (after .lightcurves, which imports it quietly)
+
+__all__ = ["plot_lightcurves", "plot_folded", "plot_combined", "plot_periodogram", "FILTER_COLORS"]
 
 #: Conventional colours of g r i z y (as Rubin Observatory plots its bands of the same names).
 FILTER_COLORS = {"g": "#49be61", "r": "#c61c00", "i": "#ffc200", "z": "#f341a2",
                  "y": "#5d0000"}
-_FILTERS = ("g", "r", "i", "z", "y")
 
 
 def _curves(data):
-    """A list of LightCurves from a collection, a LightCurve or a detections table."""
-    from astropy.table import Table
-    if isinstance(data, Table) and not hasattr(data, "fold"):
-        from .lightcurves import to_lightcurves
-        data = to_lightcurves(data)
-    curves = [data] if hasattr(data, "fold") else list(data)
-    curves = [lc for lc in curves if len(lc)]
+    """The curves of `~astroquery_ps1tap.lightcurves.as_collection` that have points."""
+    curves = [lc for lc in as_collection(data) if len(lc)]
     if not curves:
         raise ValueError("nothing to plot: no points")
     return curves
@@ -178,7 +176,7 @@ def plot_folded(data, period, epoch=None, *, column="dmag", cycles=1, fig=None, 
     if cycles not in (1, 2):
         raise ValueError(f"cycles must be 1 or 2, not {cycles!r}")
     curves = _curves(data)
-    single = hasattr(data, "fold") or len(curves) == 1 and ax is not None
+    single = isinstance(data, LightCurve) or len(curves) == 1 and ax is not None
     if single:
         import matplotlib.pyplot as plt
         lc = curves[0]
@@ -187,9 +185,10 @@ def plot_folded(data, period, epoch=None, *, column="dmag", cycles=1, fig=None, 
         phase, period = _phase(lc, period, epoch)
         if "filterID" in lc.colnames:
             ids = np.asarray(lc["filterID"]).astype(int)
-            names = np.array(_FILTERS + ("?",))
-            bands = np.where((ids >= 1) & (ids <= 5), names[np.clip(ids - 1, 0, 5)], "?")
-            for band in [b for b in _FILTERS + ("?",) if b in set(bands.tolist())]:
+            names = np.array(FILTERS + ("?",))
+            known = (ids >= 1) & (ids <= len(FILTERS))
+            bands = np.where(known, names[np.clip(ids - 1, 0, len(FILTERS))], "?")
+            for band in [b for b in FILTERS + ("?",) if b in set(bands.tolist())]:
                 sel = bands == band
                 for k in range(cycles):
                     _draw(ax, phase[sel] + k, lc[sel], column, FILTER_COLORS.get(band, "k"),
@@ -223,10 +222,6 @@ def plot_folded(data, period, epoch=None, *, column="dmag", cycles=1, fig=None, 
     return fig
 
 
-#: Another name of `plot_lightcurves` (the tutorial's "plot the bands").
-plot_bands = plot_lightcurves
-
-
 def plot_combined(data, period, epoch=None, *, column="dmag", cycles=2, ax=None, errorbars=True,
                   title=None):
     """Fold all filters of one object together on one panel (the tutorial's eclipsing-binary plot).
@@ -256,20 +251,19 @@ def plot_combined(data, period, epoch=None, *, column="dmag", cycles=2, ax=None,
     >>> len(ax.get_legend().get_texts())
     5
     """
-    from astropy.table import Table
-    from .lightcurves import combine_bands, to_lightcurves
-    if isinstance(data, Table) and not hasattr(data, "fold"):
-        data = to_lightcurves(data)
-    combined = data if hasattr(data, "fold") else combine_bands(data)
+    combined = data if isinstance(data, LightCurve) else combine_bands(as_collection(data))
     return plot_folded(combined, period, epoch, column=column, cycles=cycles, ax=ax,
                        errorbars=errorbars, title=title)
 
 
-def plot_periodogram(result, *, ax=None, mark=True):
+def plot_periodogram(result, *, ax=None, mark=True, n_candidates=5):
     """Plot the power of a `~astroquery_ps1tap.periods.PeriodResult` against period (log scale).
 
-    The periodogram's best period is marked (dashed), and the adopted period if the
-    eclipsing-binary rule doubled it (dotted).
+    The peaks are marked from above, never covered: the chosen periodogram peak by a filled
+    triangle, the other top candidates (``result.candidates``, up to ``n_candidates``) by open
+    ones, and the adopted period, when the search doubled it, by a star; the legend, above the
+    axes, gives their periods.  A new figure uses constrained layout, so the labels stay inside
+    it.
 
     Returns
     -------
@@ -281,22 +275,40 @@ def plot_periodogram(result, *, ax=None, mark=True):
     >>> matplotlib.use("Agg")
     >>> from astroquery_ps1tap.periods import find_period, simulate_detections
     >>> ax = plot_periodogram(find_period(simulate_detections("rrlyrae", 0.48636), eclipsing=False))
-    >>> ax.get_xscale()
-    'log'
+    >>> ax.get_xscale(), ax.get_legend().get_texts()[0].get_text()
+    ('log', 'peak 0.486365 d')
     """
     import matplotlib.pyplot as plt
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 3.5))
-    ax.plot(1.0 / result.frequency, result.power_spectrum, color="k", linewidth=0.6)
+        _, ax = plt.subplots(figsize=(8, 3.5), layout="constrained")
+    periods = 1.0 / result.frequency
+    ax.plot(periods, result.power_spectrum, color="0.35", linewidth=0.5)
     ax.set_xscale("log")
+    ax.set_xlim(periods.min(), periods.max())
     ax.set_xlabel("period (d)")
     ax.set_ylabel(f"multi-band power (nterms={result.nterms})")
+    top = max(float(np.max(result.power_spectrum)) if len(result.power_spectrum) else 0.0,
+              float(np.max(result.candidates["power"])) if len(result.candidates) else 0.0, 1e-3)
+    lift = 0.06 * top                                # markers sit this far above their peak
+    ax.set_ylim(0, 1.25 * top)
     if mark:
+        cand = result.candidates[:n_candidates]
+        cand_p = result.best_periods[:n_candidates].to_value("d")
         best = result.periodogram_period.to_value("d")
-        ax.axvline(best, color="tab:blue", linestyle="--", linewidth=0.8,
-                   label=f"peak {best:.6g} d")
+        others = ~np.isclose(cand_p, best, rtol=1e-9)
+        ax.plot([best], [result.power + lift], linestyle="none", marker="v", markersize=8,
+                color="tab:red", label=f"peak {best:.6g} d")
+        if others.any():
+            listed = ", ".join(f"{p:.4g}" for p in sorted(cand_p[others]))
+            ax.plot(cand_p[others], np.asarray(cand["power"])[others] + lift, linestyle="none",
+                    marker="v", markersize=6, markerfacecolor="none", color="tab:blue",
+                    label=f"candidates {listed} d")
         if result.doubled:
-            ax.axvline(result.period.to_value("d"), color="tab:red", linestyle=":",
-                       label=f"adopted {result.period.to_value('d'):.6g} d")
-        ax.legend(loc="best", fontsize="small")
+            adopted = result.period.to_value("d")
+            at = np.interp(np.log(adopted), np.log(periods[::-1]), result.power_spectrum[::-1])
+            ax.plot([adopted], [at + lift], linestyle="none", marker="*", markersize=11,
+                    color="tab:orange", label=f"adopted {adopted:.6g} d (doubled)")
+        # above the axes, where it hides no peak (constrained layout makes room)
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=3, fontsize="small",
+                  frameon=False, borderaxespad=0.2)
     return ax
