@@ -122,6 +122,22 @@ class TestSummarize:
         with_means = dict(det, raMean=np.array([1.0, 2.0, 2.0]), decMean=np.array([3.0, 4.0, 4.0]))
         assert summarize(with_means)["raMean"].tolist() == [2.0, 1.0]
 
+    def test_period_search_gives_find_periods_results_per_object(self):
+        from astropy.table import vstack
+
+        from astroquery_ps1tap.periods import find_periods, simulate_detections
+
+        det = vstack([simulate_detections("rrlyrae", 0.48636, seed=1, objid=11),
+                      simulate_detections("rrlyrae", 0.61234, seed=2, objid=12)])
+        rows = summarize(det, period_search=True)
+        assert [round(p, 4) for p in rows["period"]] == [0.4864, 0.6123]
+        keep = np.asarray((det["psfQfPerfect"] >= 0.9) & (det["psfFlux"] > 0))
+        direct = find_periods(det[keep])
+        np.testing.assert_array_equal(rows["period"], direct["period"].value)
+        np.testing.assert_array_equal(rows["period_power"], direct["power"])
+        np.testing.assert_array_equal(rows["period_fap"], direct["false_alarm_probability"])
+        assert "period" not in summarize(det)
+
     def test_empty_measurements_give_no_rows(self):
         empty = {name: np.zeros(0) for name in ("objID", "filterID", "obsTime", "psfFlux",
                                                  "psfFluxErr", "psfQfPerfect")}
