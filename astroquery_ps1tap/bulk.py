@@ -1000,8 +1000,13 @@ class _HatsEngine:
 
     def _open(self, name, columns, filters=None, search_filter=None):
         if self.catalogs is not None:
-            return self.catalogs.open(name, columns=list(columns), filters=filters,
-                                      search_filter=search_filter)
+            try:
+                return self.catalogs.open(name, columns=list(columns), filters=filters,
+                                          search_filter=search_filter)
+            except ValueError as error:     # lsdb: no partition lies near any of the objects
+                if "coverage" in str(error) or "empty" in str(error).lower():
+                    return None
+                raise
         import lsdb
 
         with warnings.catch_warnings():
@@ -1203,11 +1208,17 @@ def _source_client(spec, tap_client):
         return tap_client
     if name != "hats":
         raise ValueError(f"--source must be 'tap', 'hats' or 'hats:PATH', not {spec!r}")
-    path = path or os.environ.get("PS1HATS_PATH")
-    if not path:
-        raise ValueError("--source hats needs a path: hats:PATH, or set PS1HATS_PATH")
-    return _HatsRoot(path)
+    try:
+        from .sources.hats import PanstarrsHatsClass
+    except ImportError:        # the HATS client is not in this version: read the root directly
+        path = path or os.environ.get("PS1HATS_PATH")
+        if not path:
+            raise ValueError("--source hats needs a path: hats:PATH, or set PS1HATS_PATH") from None
+        return _HatsRoot(path)
+    return PanstarrsHatsClass(path or None)
 
 
 def _describe(client):
-    return repr(client) if isinstance(client, _HatsRoot) else getattr(client, "server", repr(client))
+    if hasattr(client, "server"):
+        return client.server
+    return f"the HATS catalogs at {client.path}"
