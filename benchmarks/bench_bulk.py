@@ -219,7 +219,7 @@ def main():
                 if (mode, n) in figures:
                     wall = figures[(mode, n)]["wall"]
                     tap = figures.get(("tap", n))
-                    faster = f", {tap['wall'] / wall:.0f}x faster than TAP" if tap else ""
+                    faster = f", {tap['wall'] / wall:.1f}x faster than TAP" if tap else ""
                     print(f"B5 ratio  N={n:>6d} {mode}: {wall / floor:.2f}x the pyarrow floor "
                           f"(target <= 2x at 1e5){faster} (target >= 20x at 1e5)", flush=True)
     for mode in ("hats-sync", "hats-2w"):
