@@ -452,6 +452,7 @@ def _read_table_file(path):
     if not path.is_file():
         raise ValueError(f"no such targets file: {str(path)!r}")
     if _FILE_FORMATS[extension] == "parquet":
+        _pyarrow()
         import pyarrow.parquet as pq
 
         return pq.read_table(path)
@@ -487,8 +488,19 @@ NO_MEASUREMENTS = "no measurements"
 FAILED = "failed"
 
 
+def _pyarrow():
+    """pyarrow, or a clear message saying how to install it."""
+    try:
+        import pyarrow
+        import pyarrow.parquet  # noqa: F401
+    except ImportError:
+        raise ImportError('Parquet files need pyarrow: pip install pyarrow (it comes with '
+                          '"astroquery_ps1tap[hats]")') from None
+    return pyarrow
+
+
 def _arrow_schema(period_search, metadata):
-    import pyarrow as pa
+    pa = _pyarrow()
 
     fields = [pa.field(name, pa.from_numpy_dtype(np.dtype(dtype)), metadata={"description": text})
               for name, dtype, text in summary_columns(period_search)]
@@ -514,6 +526,7 @@ class SummaryWriter:
     """
 
     def __init__(self, path, *, period_search=False, metadata=None, overwrite=False):
+        _pyarrow()
         import pyarrow.parquet as pq
 
         self.path = Path(path)
