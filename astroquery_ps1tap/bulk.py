@@ -27,7 +27,6 @@ Examples
 >>> round(float(rows["g_mean_mag"][0]), 3), float(rows["time_span"][0])
 (16.348, 10.0)
 """
-import math
 import os
 import sys
 import time
@@ -408,7 +407,8 @@ def read_targets(targets):
     from astropy.coordinates import SkyCoord
 
     origin = "targets"
-    if isinstance(targets, (str, os.PathLike)) and not (isinstance(targets, str) and targets.strip().isdigit()):
+    is_objid_text = isinstance(targets, str) and targets.strip().isdigit()
+    if isinstance(targets, (str, os.PathLike)) and not is_objid_text:
         origin = str(targets)
         targets = _read_table_file(Path(targets))
     if isinstance(targets, SkyCoord):
@@ -459,8 +459,8 @@ def _read_table_file(path):
     from astropy.table import Table
 
     if extension == ".csv":   # objIDs as exact integers: never let a reader guess float
-        return Table.read(path, format="ascii.csv", converters={"*": [_int64_converter(), _float_converter(),
-                                                                    _str_converter()]})
+        converters = [_int64_converter(), _float_converter(), _str_converter()]
+        return Table.read(path, format="ascii.csv", converters={"*": converters})
     return Table.read(path, format=_FILE_FORMATS[extension])
 
 
@@ -771,8 +771,9 @@ def bulk_summaries(client, targets, *, output=None, period_search=False, radius=
         ids = np.unique(objid[objid > 0])
         seen = np.zeros(len(ids), bool)
         failed = np.zeros(len(ids), bool)
-        for rows, done_ids, failed_ids in engine.summaries(ids, cut=cut, period_search=period_search,
-                                                            photometry=photometry, progress=progress):
+        steps = engine.summaries(ids, cut=cut, period_search=period_search, photometry=photometry,
+                                 progress=progress)
+        for rows, _, failed_ids in steps:
             if writer is not None:
                 writer.write(rows)
             else:
@@ -822,7 +823,8 @@ def _radius_arcsec(radius):
         try:
             value = Angle(radius).to_value(u.arcsec)
         except (ValueError, TypeError, u.UnitsError):
-            raise ValueError(f"radius {radius!r} is not an angle (e.g. 1.0 for 1 arcsec, '2 arcsec')") from None
+            raise ValueError(f"radius {radius!r} is not an angle (e.g. 1.0 for 1 arcsec, "
+                             "'2 arcsec')") from None
     if not (np.isfinite(value) and 0 < value <= 60):
         raise ValueError(f"the match radius must be between 0 and 60 arcsec, not {value!r}")
     return value
@@ -1207,7 +1209,8 @@ def bulk_main(client, args, status):
                             progress=not args.quiet, overwrite=args.overwrite, **options)
     status(result.report())
     if len(result.unmatched):
-        status(f"targets with no summary are listed in {result.path.with_name(result.path.stem + '.unmatched.parquet')}")
+        listed = result.path.with_name(result.path.stem + ".unmatched.parquet")
+        status(f"targets with no summary are listed in {listed}")
     if not result.complete:
         status("some batches failed after retries: run the command again on the targets listed "
                "as 'failed'")

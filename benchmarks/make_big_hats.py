@@ -227,7 +227,8 @@ def main(argv=None):
     manifest = {"parameters": wanted, "objects": n_obj, "detections": n_det, "timing": timing,
                 "bytes": sizes, "workers": args.workers}
     manifest_path.write_text(json.dumps(manifest, indent=1))
-    print(f"B5 build: {n_obj:,} objects, {n_det:,} detections; generate+write {timing['generate_and_write_parquet']:.0f} s, "
+    print(f"B5 build: {n_obj:,} objects, {n_det:,} detections; "
+          f"generate+write {timing['generate_and_write_parquet']:.0f} s, "
           f"hats-import otmo {timing['import_otmo']:.0f} s, detection {timing['import_detection']:.0f} s, "
           f"total {timing['total']:.0f} s on {args.workers} workers; HATS on disk: otmo "
           f"{sizes['otmo'] / 1e6:.0f} MB, detection {sizes['detection'] / 1e9:.2f} GB ({out})")

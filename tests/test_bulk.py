@@ -139,8 +139,8 @@ class TestSummarize:
         assert "period" not in summarize(det)
 
     def test_empty_measurements_give_no_rows(self):
-        empty = {name: np.zeros(0) for name in ("objID", "filterID", "obsTime", "psfFlux",
-                                                 "psfFluxErr", "psfQfPerfect")}
+        names = ("objID", "filterID", "obsTime", "psfFlux", "psfFluxErr", "psfQfPerfect")
+        empty = {name: np.zeros(0) for name in names}
         assert len(summarize(empty)["objID"]) == 0
 
     def test_bad_input_says_what_is_missing(self):
