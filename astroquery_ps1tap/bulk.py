@@ -644,7 +644,9 @@ class BulkSummaries:
         return FAILED not in self.counts()
 
     def read(self, columns=None, filters=None):
-        """The summaries as an astropy Table (from memory, or read from the Parquet file).
+        """The summaries as an astropy Table in objID order (from memory, or read from the
+        Parquet file, which holds them in the order they were computed: batch by batch or
+        partition by partition).
 
         ``columns`` and pyarrow ``filters`` (e.g. ``[("r_std_mag", ">", 0.1)]``) read only part
         of a big file.
@@ -658,7 +660,10 @@ class BulkSummaries:
             return table
         import pyarrow.parquet as pq
 
-        return Table(pq.read_table(self.path, columns=columns, filters=filters).to_pydict())
+        table = Table(pq.read_table(self.path, columns=columns, filters=filters).to_pydict())
+        if "objID" in table.colnames:
+            table.sort("objID")      # the file holds them batch by batch, partition by partition
+        return table
 
     def lightcurves(self, objids, **options):
         """Light curves of some of the objects, fetched from the same source (only those).
@@ -1099,10 +1104,16 @@ class _HatsEngine:
             if self.dask_client is not None:
                 from distributed import as_completed
 
-                for future in as_completed(self.dask_client.compute(parts)):
-                    frame = future.result()
+                futures = self.dask_client.compute(parts)
+                index = {future.key: k for k, future in enumerate(futures)}
+                done, following = {}, 0
+                for future in as_completed(futures):   # written in partition order, as they come
+                    done[index[future.key]] = _rows(future.result(), period_search)
+                    future.release()
                     _advance(bar, 1)
-                    yield _rows(frame, period_search), empty, empty
+                    while following in done:
+                        yield done.pop(following), empty, empty
+                        following += 1
             else:
                 for part in parts:
                     frame = dask.compute(part, scheduler="synchronous")[0]
