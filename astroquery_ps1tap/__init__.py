@@ -1,11 +1,14 @@
-"""Pan-STARRS1 DR2 through MAST's TAP service, astroquery style.
+"""Pan-STARRS1 DR2 through MAST's TAP service or PS1's HATS catalogs, astroquery style.
 
->>> from astroquery_ps1tap import PanstarrsTap, PanstarrsTapClass, conf
+>>> from astroquery_ps1tap import PanstarrsTap, PanstarrsTapClass, PanstarrsHats, conf
 
 ``PanstarrsTap`` is a ready client for ``conf.server`` (or the ``PS1TAP_SERVER`` environment
-variable); ``PanstarrsTapClass(server=...)`` makes one for another service.  Light-curve adapters,
-plots and period search live in `astroquery_ps1tap.lightcurves`, `astroquery_ps1tap.plots` and
-`astroquery_ps1tap.periods`; they import lightkurve and matplotlib only when used.
+variable); ``PanstarrsTapClass(server=...)`` makes one for another service.  ``PanstarrsHats``
+reads the same data from PS1's HATS catalogs with LSDB (``pip install "astroquery_ps1tap[hats]"``;
+``conf.hats_path`` or ``PS1HATS_PATH``), with the same methods and the same tables.
+Light-curve adapters, plots and period search (`astroquery_ps1tap.lightcurves`,
+`astroquery_ps1tap.plots`, `astroquery_ps1tap.periods`) are also top-level names that import
+lightkurve and matplotlib only when first used.
 """
 from astropy import config as _config
 
@@ -33,13 +36,18 @@ class Conf(_config.ConfigNamespace):
     upload_chunk_size = _config.ConfigItem(
         500, "Most objIDs sent as an uploaded table in one query (services that accept uploads).")
     max_workers = _config.ConfigItem(4, "Batches of a multi-object request run at once.")
+    hats_path = _config.ConfigItem(
+        "s3://stpubdata/panstarrs/ps1/public/hats",
+        "Root of PS1 DR2's HATS catalogs (otmo, detection, forced_mean_object) for PanstarrsHats; "
+        "the PS1HATS_PATH environment variable overrides it.")
 
 
 conf = Conf()
 
+from .sources.hats import PanstarrsHats, PanstarrsHatsClass  # noqa: E402  (lsdb loads on first use)
 from .sources.tap import PanstarrsTap, PanstarrsTapClass  # noqa: E402
 
-__all__ = ["PanstarrsTap", "PanstarrsTapClass", "Conf", "conf"]
+__all__ = ["PanstarrsTap", "PanstarrsTapClass", "PanstarrsHats", "PanstarrsHatsClass", "Conf", "conf"]
 
 
 # --- Lazy top-level exports --------------------------------------------------------------------

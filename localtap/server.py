@@ -15,7 +15,6 @@ Port: --port, else env PS1TAP_LOCAL_PORT, else 8080.
 """
 import argparse
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -26,9 +25,14 @@ import time
 import urllib.request
 from pathlib import Path
 
+if __package__:                 # imported as localtap.server (repository root importable)
+    from . import generate, make_rd, stamp
+else:                           # run as a script: its own directory is on sys.path
+    import generate
+    import make_rd
+    import stamp
+
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-sys.path.insert(0, str(HERE))
 
 PG_VERSION = "15"
 PG_CLUSTER = "main"
@@ -213,14 +217,7 @@ def write_gavo_rc(port):
 
 
 def stamp_value(bulk):
-    h = hashlib.sha256()
-    for name in STAMPED_FILES:
-        h.update((HERE / name).read_bytes())
-    for p in sorted((HERE / "realrows").glob("*.csv")):
-        h.update(p.read_bytes())
-    h.update((REPO / "astroquery_ps1tap" / "data" / "ps1dr2_schema.json").read_bytes())
-    h.update(f"bulk={bulk}".encode())
-    return h.hexdigest()
+    return stamp.digest(STAMPED_FILES, [f"bulk={bulk}"])
 
 
 def loaded_stamp():
@@ -337,8 +334,6 @@ def start_server(port):
 
 # ---- data ------------------------------------------------------------------------------------
 def load_data(bulk):
-    import generate
-    import make_rd
     for d in (RD_DIR, PUB_DIR):
         d.mkdir(parents=True, exist_ok=True)
     if DATA_DIR.exists():

@@ -16,10 +16,9 @@ import pytest
 import pyvo
 from astropy.table import Table
 
+from localtap import sample
+
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-from localtap import sample  # noqa: E402
 
 pytestmark = pytest.mark.server
 
@@ -117,6 +116,34 @@ def test_kq_uma_one_arcsec_cone_finds_its_real_object(tap):
     assert int(column(result, "objID")[0]) == KQ.objid == 190361393344112894
     assert int(column(result, "nDetections")[0]) == KQ.n_detections == 66
     assert [int(column(result, "n" + b)[0]) for b in "grizy"] == [8, 10, 21, 13, 14]
+
+
+def decode_objid(objid):
+    """The position an objID encodes (MAST, "PS1 Object Identifiers"; zones 0.0083333 deg high).
+
+    objID = zid * 10**13 + floor(ra * 10**6) * 10**4 + floor(zresid * 10**4)."""
+    objid = np.asarray(objid, dtype=np.int64)
+    zid = objid // 10**13
+    ra = (objid // 10**4 % 10**9) * 1e-6
+    dec = (zid + (objid % 10**4) * 1e-4) * 0.0083333 - 90.0
+    return ra, dec
+
+
+def test_every_objid_encodes_its_object_s_position_as_at_mast(tap):
+    rows = tap.run_sync("SELECT o.objID, o.raMean, o.decMean FROM dbo.ObjectThin AS o"
+                        ).to_table()
+    assert len(rows) == 24800
+    ra, dec = decode_objid(column(rows, "objID"))
+    ra0, dec0 = np.asarray(column(rows, "raMean")), np.asarray(column(rows, "decMean"))
+    offset = np.hypot((ra - ra0) * np.cos(np.radians(dec0)), dec - dec0) * 3600   # arcsec
+    real = np.isin(np.asarray(column(rows, "objID")),
+                   [s.objid for s in sample.STARS] + [sample.M87_OBJID])
+    # the real IDs were made from earlier positions: well under an arcsecond (KQ UMa 0.2")
+    assert 0.1 < offset[real].max() < 1.0
+    # the generated ones from the positions served: to the last digit (3.6 mas in RA, 3 in Dec;
+    # an ID that would have collided moved up by a digit or two)
+    assert np.percentile(offset[~real], 99.9) < 0.01 and offset.max() < 1.0
+    assert len(np.unique(column(rows, "objID"))) == len(rows)
 
 
 def test_the_tutorial_detection_query_works_unchanged(tap):
