@@ -1235,13 +1235,8 @@ def _source_client(spec, tap_client):
         return tap_client
     if name != "hats":
         raise ValueError(f"--source must be 'tap', 'hats' or 'hats:PATH', not {spec!r}")
-    try:
-        from .sources.hats import PanstarrsHatsClass
-    except ImportError:        # the HATS client is not in this version: read the root directly
-        path = path or os.environ.get("PS1HATS_PATH")
-        if not path:
-            raise ValueError("--source hats needs a path: hats:PATH, or set PS1HATS_PATH") from None
-        return _HatsRoot(path)
+    from .sources.hats import PanstarrsHatsClass
+
     return PanstarrsHatsClass(path or None)
 
 
