@@ -158,44 +158,35 @@ def run_batches(batches, fetch, *, max_workers=4, progress=None, description="PS
     errors = {}
     if not batches:
         return results, []
-    scope = CallScope(deadline)
+    scope = CallScope(deadline, breaker)
     bar = _progress_bar(len(batches), description, progress)
     pool = ThreadPoolExecutor(max_workers=min(max_workers, len(batches)),
                               thread_name_prefix="ps1tap-batch")
     futures = {pool.submit(scope.run, fetch, batch): index for index, batch in enumerate(batches)}
     pending = set(futures)
-    in_a_row = 0
     try:
         while pending:
             done, pending = wait(pending, timeout=scope.remaining(), return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=futures.get):
+            for future in done:
                 index = futures[future]
                 try:
                     results[index] = future.result()
-                    in_a_row = 0
                 except Exception as exc:  # reported to the caller with the batch it belongs to
                     errors[index] = exc
-                    in_a_row += 0 if isinstance(exc, BatchNotRun) else 1
                 if bar is not None:
                     bar.update(1)
-            if not pending:
-                break
-            if not done:  # the call's deadline passed
+            if pending and not done:  # the call's deadline passed
                 scope.stop(TimeoutError(
                     f"not finished within the deadline of {deadline:g} s for the whole call; "
                     "fetch fewer objects per call or allow more time with deadline=..."))
-            elif in_a_row >= breaker:
-                last = errors[max(i for i in errors if not isinstance(errors[i], BatchNotRun))]
-                scope.stop(BatchNotRun(
-                    f"not sent: {in_a_row} batches in a row had failed (the service seems to be "
-                    f"down; last error: {last})"))
-            if scope.stopped:
-                _cancel(pool, pending, futures, errors, scope.reason)
+            if pending and scope.stopped:
+                _cancel(pending, futures, errors, scope.reason)
                 pending = _settle(pending, futures, results, errors, scope)
     except BaseException:  # KeyboardInterrupt (Ctrl-C), SystemExit: stop now, clean up, re-raise
         scope.stop(BatchNotRun("interrupted"))
         pool.shutdown(wait=False, cancel_futures=True)
-        wait(pending, timeout=_GRACE)  # the batches under way delete their async jobs
+        # the batches under way delete their async jobs (cancelled ones never count as done)
+        wait({future for future in pending if not future.cancelled()}, timeout=_GRACE)
         raise
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
@@ -217,11 +208,13 @@ class CallScope:
     the connections of the scope's threads.
     """
 
-    def __init__(self, deadline=None):
+    def __init__(self, deadline=None, breaker=None):
         self.event = threading.Event()
         self.reason = None
         self.end = None if deadline is None else time.monotonic() + deadline
         self.threads = set()
+        self.breaker = breaker
+        self._in_a_row = 0
         self._lock = threading.Lock()
 
     @property
@@ -264,14 +257,30 @@ class CallScope:
             self.threads.add(thread)
         _local.scope = self
         try:
-            return fetch(batch)
-        except Exception:
+            result = fetch(batch)
+        except Exception as exc:
             self.check()  # broken off by a stop: report the reason, not the broken connection
+            self._failed(exc)
             raise
+        else:
+            with self._lock:
+                self._in_a_row = 0
+            return result
         finally:
             _local.scope = None
             with self._lock:
                 self.threads.discard(thread)
+
+
+    def _failed(self, error):
+        """Count a failed batch; trip the circuit breaker after ``breaker`` in a row."""
+        with self._lock:
+            self._in_a_row += 1
+            trip = self.breaker is not None and self._in_a_row >= self.breaker
+        if trip:
+            self.stop(BatchNotRun(
+                f"not sent: {self.breaker} batches in a row had failed (the service seems to be "
+                f"down; last error: {error})"))
 
 
 def current_scope():
@@ -286,7 +295,7 @@ def add_stop_hook(hook):
         _STOP_HOOKS.append(hook)
 
 
-def _cancel(pool, pending, futures, errors, reason):
+def _cancel(pending, futures, errors, reason):
     for future in list(pending):
         if future.cancel():
             errors[futures[future]] = reason

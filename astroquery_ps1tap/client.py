@@ -20,7 +20,7 @@ from astropy import units as u
 from astroquery.exceptions import InvalidQueryError, NoResultsWarning
 
 from . import schema, tables, targets
-from .batch import PartialResultError, PartialResultWarning
+from .batch import BatchNotRun, PartialResultError, PartialResultWarning
 
 __all__ = ["PS1Client"]
 
@@ -368,12 +368,22 @@ def _report_failures(detections, fetched, on_error):
     detections.meta["failed_objIDs"] = failed.tolist()
     total = len(fetched.done) + len(failed)
     if total == 1:
-        message = f"objID {failed[0]} could not be fetched after retries: {errors[0]}"
+        message = f"objID {failed[0]} could not be fetched: {errors[0]}"
     else:
-        batches = f"{len(errors)} of {fetched.n_batches} batch" + ("es" if fetched.n_batches > 1 else "")
-        message = (f"{batches} failed after retries ({len(failed)} of {total} objIDs; first error: "
-                   f"{errors[0]}). The result for the other {total - len(failed)} objIDs is "
-                   "complete; fetch the failed objIDs again with the same call")
+        tried = [error for error in errors if not isinstance(error, BatchNotRun)]
+        not_run = len(errors) - len(tried)
+        plural = "es" if fetched.n_batches > 1 else ""
+        message = f"{len(errors)} of {fetched.n_batches} batch{plural} failed ({len(failed)} of {total} objIDs"
+        if tried:
+            message += f"; first error, after retries: {tried[0]}"
+        if not_run:
+            message += f"; {not_run} of them: {next(e for e in errors if isinstance(e, BatchNotRun))}"
+        message += ")."
+        if len(fetched.done):
+            message += (f" The result for the other {len(fetched.done)} objIDs is complete; fetch the "
+                        "failed objIDs again with the same call")
+        else:
+            message += " Nothing was fetched; fetch them again with the same call"
     if on_error == "raise":
         raise PartialResultError(message + " (they are this error's .failed; what succeeded is its "
                                  ".result).", detections, failed.tolist(), errors)
