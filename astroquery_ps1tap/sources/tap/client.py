@@ -158,7 +158,7 @@ class PanstarrsTapClass(PS1Client, BaseVOQuery, BaseQuery):
         result = self.source.run(query, maxrec=maxrec, async_job=async_job, cache=cache, uploads=uploads,
                            deadline=deadline)
         warn_or_raise_truncated(result, what="query_tap", on_truncation=on_truncation,
-                                advice="Narrow the query (or add TOP), or split it into parts.")
+                                advice=_query_tap_advice(result.row_limit))
         return result.table
 
     # ---- metadata ------------------------------------------------------------------------------
@@ -226,6 +226,15 @@ class PanstarrsTapClass(PS1Client, BaseVOQuery, BaseQuery):
         return Table({"name": names, "datatype": _text(rows["datatype"]), "unit": units,
                       "description": _text(rows["description"])})
 
+
+
+def _query_tap_advice(row_limit):
+    """What to do about a truncated ``query_tap`` result: ask for more rows if the limit was the
+    caller's own, else narrow or split the query."""
+    if row_limit < conf.row_limit:
+        return (f"Ask for more rows with maxrec= (this call asked for {row_limit}; the default is "
+                f"conf.row_limit = {conf.row_limit}), or add TOP to say how many you want.")
+    return "Narrow the query (or add TOP), or split it into parts."
 
 
 def _settings(timeout, retries):

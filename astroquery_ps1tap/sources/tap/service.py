@@ -788,8 +788,31 @@ def _uploads_key(uploads):
     return "\n-- uploads " + digest.hexdigest()
 
 
+def truncation_report(objid, photometry, bands, min_qf):
+    """``what`` and ``advice`` for one object's measurements cut at the row limit: the advice
+    offers only what the call has not already done.
+
+    Examples
+    --------
+    >>> truncation_report(190361393344112894, "detection", "g", 0.9)["advice"]
+    'Fetch it with a larger conf.row_limit (if the service allows more rows).'
+    """
+    from ...targets import parse_bands
+
+    ways = []
+    if len(parse_bands(bands)) > 1:
+        ways.append("one filter at a time (bands='g', then 'r', ...)")
+    if min_qf is None:
+        ways.append("with a quality cut (min_qf=0.9)")
+    ways.append("with a larger conf.row_limit (if the service allows more rows)")
+    shown = "" if bands is None else f" in bands {bands!r}"
+    return {"what": f"the {photometry or 'detection'} measurements of objID {objid}{shown}",
+            "advice": "Fetch it " + ", or ".join(ways) + "."}
+
+
 def warn_or_raise_truncated(result, *, what, advice, on_truncation="warn"):
-    """Never let a truncated result pass silently."""
+    """Never let a truncated result pass silently: a `MaxResultsWarning`, or `MaxResultsError`
+    with ``on_truncation="raise"``, naming ``what`` was cut, where, and ``advice``."""
     if not result.overflow:
         return
     limit = (f"the row limit {result.row_limit}" if len(result.table) >= result.row_limit

@@ -14,7 +14,7 @@ from ... import conf
 from ...batch import Batches, run_batches, run_id_batches
 from ..base import Source
 from . import adql
-from .service import count_option, seconds_option, warn_or_raise_truncated
+from .service import count_option, seconds_option, truncation_report, warn_or_raise_truncated
 
 __all__ = ["TapSource"]
 
@@ -180,9 +180,9 @@ class TapSource(Source):
             return [table for part in (ids[:half], ids[half:])
                     for table in self._fetch_batch(part, upload=upload, async_job=async_job, cache=cache,
                                                    on_truncation=on_truncation, **options)]
-        warn_or_raise_truncated(result, what=f"measurements of objID {ids[0]}",
-                                on_truncation=on_truncation,
-                                advice="Fetch this object by bands (bands='g', ...) or with min_qf.")
+        warn_or_raise_truncated(result, on_truncation=on_truncation,
+                                **truncation_report(ids[0], options.get("photometry"),
+                                                    options.get("bands"), options.get("min_qf")))
         return [result.table]
 
     def cone_measurements(self, ra, dec, radius_deg, *, photometry="detection", bands=None,
