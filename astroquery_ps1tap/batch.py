@@ -14,7 +14,7 @@ from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
 import numpy as np
 
-from astroquery.exceptions import NoResultsWarning, RemoteServiceError, TimeoutError
+from astroquery.exceptions import InvalidQueryError, NoResultsWarning, RemoteServiceError, TimeoutError
 
 __all__ = ["PartialResultError", "PartialResultWarning", "Batches", "run_batches", "run_id_batches",
            "BatchNotRun", "CallScope", "current_scope", "add_stop_hook", "BREAKER_FAILURES"]
@@ -273,7 +273,13 @@ class CallScope:
 
 
     def _failed(self, error):
-        """Count a failed batch; trip the circuit breaker after ``breaker`` in a row."""
+        """Count a failed batch; trip the circuit breaker after ``breaker`` in a row.
+
+        Failures that say nothing about the service being down (a query the service rejected, a
+        result cut at the row limit: ``service_is_fine = True`` on the error) are not counted.
+        """
+        if isinstance(error, InvalidQueryError) or getattr(error, "service_is_fine", False):
+            return
         with self._lock:
             self._in_a_row += 1
             trip = self.breaker is not None and self._in_a_row >= self.breaker

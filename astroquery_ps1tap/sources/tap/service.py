@@ -826,3 +826,6 @@ def warn_or_raise_truncated(result, *, what, advice, on_truncation="warn"):
 
 class MaxResultsError(RemoteServiceError):
     """A result was cut at the row limit and the caller asked for an error instead of a warning."""
+
+    #: Not a sign that the service is down (the circuit breaker of many-batch calls ignores it).
+    service_is_fine = True
