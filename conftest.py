@@ -9,6 +9,11 @@
   skipped.
 * Doctests (docs pages, docstrings) that use the client talk to that server: ``PS1TAP_SERVER`` is
   set for them.
+* Every test that needs the server is marked ``server`` here, at collection: the tests that use the
+  ``ps1tap_server`` fixture (directly or through another fixture) and the doctests that use the
+  client.  ``python -m pytest -m "not server"`` runs the rest, on a machine without DaCHS.
+* ``real_rows``: the real rows MAST returned for the tutorial's stars, kept once, in
+  ``localtap/realrows/`` (`REAL_ROWS`).
 * The test session has a cache directory of its own (``ASTROPY_CACHE_DIR``, inherited by the
   command-line and Sphinx subprocesses), so answers cached by earlier runs — perhaps from an
   earlier sample database — never stand in for the server's.
@@ -23,6 +28,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent
+#: The real results MAST returned for the tutorial's stars (CSV with ``#`` comment lines), one
+#: home for the tests, the docs and the sample database: ``nb_votap_2024-02_<name>_shown_rows.csv``.
+REAL_ROWS = ROOT / "localtap" / "realrows"
 
 
 def pytest_configure(config):
@@ -53,11 +61,41 @@ def ps1tap_server():
 _CLIENT_WORDS = ("PanstarrsTap", "PS1TAP_SERVER", "ps1tap ")
 
 
+def _doctest_uses_the_client(item):
+    """Whether a doctest (docstring or docs page) calls the client, and so needs the server."""
+    test = getattr(item, "dtest", None)
+    if test is None:
+        return False
+    source = "".join(example.source for example in test.examples)
+    return any(word in source for word in _CLIENT_WORDS)
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if "ps1tap_server" in getattr(item, "fixturenames", ()) or _doctest_uses_the_client(item):
+            item.add_marker(pytest.mark.server)
+
+
 @pytest.fixture(autouse=True)
 def _doctests_use_the_local_server(request, monkeypatch):
-    test = getattr(request.node, "dtest", None)
-    if test is None:
-        return
-    source = "".join(example.source for example in test.examples)
-    if any(word in source for word in _CLIENT_WORDS):
+    if _doctest_uses_the_client(request.node):
         monkeypatch.setenv("PS1TAP_SERVER", request.getfixturevalue("ps1tap_server"))
+
+
+class RealRows:
+    """The real rows of `REAL_ROWS` by short name: ``real_rows("kq_uma_detections")`` is the
+    table, ``real_rows.path("kq_uma_detections")`` its file."""
+
+    def path(self, name):
+        return REAL_ROWS / f"nb_votap_2024-02_{name}_shown_rows.csv"
+
+    def __call__(self, name):
+        from astropy.table import Table
+
+        return Table.read(self.path(name), format="ascii.csv", comment="#")
+
+
+@pytest.fixture(scope="session")
+def real_rows():
+    """Read the real rows MAST returned for the tutorial's stars (`RealRows`)."""
+    return RealRows()

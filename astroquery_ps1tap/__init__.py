@@ -40,3 +40,38 @@ conf = Conf()
 from .sources.tap import PanstarrsTap, PanstarrsTapClass  # noqa: E402
 
 __all__ = ["PanstarrsTap", "PanstarrsTapClass", "Conf", "conf"]
+
+
+# --- Lazy top-level exports --------------------------------------------------------------------
+# ``from astroquery_ps1tap import to_lightcurves, find_period, plot_lightcurves`` imports the module
+# that defines the name on first use (module ``__getattr__``, PEP 562), so that
+# ``import astroquery_ps1tap`` itself imports neither lightkurve nor matplotlib.
+
+#: Name -> module that defines it.
+_LAZY = {
+    "to_lightcurves": "astroquery_ps1tap.lightcurves",
+    "to_lightcurves_by_object": "astroquery_ps1tap.lightcurves",
+    "combine_bands": "astroquery_ps1tap.lightcurves",
+    "PS1QualityFlags": "astroquery_ps1tap.lightcurves",
+    "read_ps1_lightcurves": "astroquery_ps1tap.lightcurves",
+    "write_ps1_lightcurves": "astroquery_ps1tap.lightcurves",
+    "find_period": "astroquery_ps1tap.periods",
+    "find_periods": "astroquery_ps1tap.periods",
+    "plot_lightcurves": "astroquery_ps1tap.plots",
+    "plot_folded": "astroquery_ps1tap.plots",
+    "plot_combined": "astroquery_ps1tap.plots",
+}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_LAZY[name]), name)
+    globals()[name] = value          # the next look-up does not come here
+    return value
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))

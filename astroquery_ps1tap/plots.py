@@ -18,23 +18,21 @@ Filter colours are Rubin Observatory's plotting colours for the same band names
 """
 import numpy as np
 
-__all__ = ["plot_lightcurves", "plot_bands", "plot_folded", "plot_combined", "plot_periodogram",
-           "FILTER_COLORS"]
+from .lightcurves import as_collection, combine_bands
+from .schema import FILTERS
+
+from lightkurve import LightCurve  # noqa: I100  (after .lightcurves, which imports it quietly)
+
+__all__ = ["plot_lightcurves", "plot_folded", "plot_combined", "plot_periodogram", "FILTER_COLORS"]
 
 #: Conventional colours of g r i z y (as Rubin Observatory plots its bands of the same names).
 FILTER_COLORS = {"g": "#49be61", "r": "#c61c00", "i": "#ffc200", "z": "#f341a2",
                  "y": "#5d0000"}
-_FILTERS = ("g", "r", "i", "z", "y")
 
 
 def _curves(data):
-    """A list of LightCurves from a collection, a LightCurve or a detections table."""
-    from astropy.table import Table
-    if isinstance(data, Table) and not hasattr(data, "fold"):
-        from .lightcurves import to_lightcurves
-        data = to_lightcurves(data)
-    curves = [data] if hasattr(data, "fold") else list(data)
-    curves = [lc for lc in curves if len(lc)]
+    """The curves of `~astroquery_ps1tap.lightcurves.as_collection` that have points."""
+    curves = [lc for lc in as_collection(data) if len(lc)]
     if not curves:
         raise ValueError("nothing to plot: no points")
     return curves
@@ -178,7 +176,7 @@ def plot_folded(data, period, epoch=None, *, column="dmag", cycles=1, fig=None, 
     if cycles not in (1, 2):
         raise ValueError(f"cycles must be 1 or 2, not {cycles!r}")
     curves = _curves(data)
-    single = hasattr(data, "fold") or len(curves) == 1 and ax is not None
+    single = isinstance(data, LightCurve) or len(curves) == 1 and ax is not None
     if single:
         import matplotlib.pyplot as plt
         lc = curves[0]
@@ -187,9 +185,10 @@ def plot_folded(data, period, epoch=None, *, column="dmag", cycles=1, fig=None, 
         phase, period = _phase(lc, period, epoch)
         if "filterID" in lc.colnames:
             ids = np.asarray(lc["filterID"]).astype(int)
-            names = np.array(_FILTERS + ("?",))
-            bands = np.where((ids >= 1) & (ids <= 5), names[np.clip(ids - 1, 0, 5)], "?")
-            for band in [b for b in _FILTERS + ("?",) if b in set(bands.tolist())]:
+            names = np.array(FILTERS + ("?",))
+            known = (ids >= 1) & (ids <= len(FILTERS))
+            bands = np.where(known, names[np.clip(ids - 1, 0, len(FILTERS))], "?")
+            for band in [b for b in FILTERS + ("?",) if b in set(bands.tolist())]:
                 sel = bands == band
                 for k in range(cycles):
                     _draw(ax, phase[sel] + k, lc[sel], column, FILTER_COLORS.get(band, "k"),
@@ -223,10 +222,6 @@ def plot_folded(data, period, epoch=None, *, column="dmag", cycles=1, fig=None, 
     return fig
 
 
-#: Another name of `plot_lightcurves` (the tutorial's "plot the bands").
-plot_bands = plot_lightcurves
-
-
 def plot_combined(data, period, epoch=None, *, column="dmag", cycles=2, ax=None, errorbars=True,
                   title=None):
     """Fold all filters of one object together on one panel (the tutorial's eclipsing-binary plot).
@@ -256,11 +251,7 @@ def plot_combined(data, period, epoch=None, *, column="dmag", cycles=2, ax=None,
     >>> len(ax.get_legend().get_texts())
     5
     """
-    from astropy.table import Table
-    from .lightcurves import combine_bands, to_lightcurves
-    if isinstance(data, Table) and not hasattr(data, "fold"):
-        data = to_lightcurves(data)
-    combined = data if hasattr(data, "fold") else combine_bands(data)
+    combined = data if isinstance(data, LightCurve) else combine_bands(as_collection(data))
     return plot_folded(combined, period, epoch, column=column, cycles=cycles, ax=ax,
                        errorbars=errorbars, title=title)
 

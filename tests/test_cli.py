@@ -47,14 +47,12 @@ class TestWithTheServer:
         assert "g: " in err and "plotted to" in err
 
     def test_lightcurve_from_coordinates_saved_and_read_back_by_lightkurve(self, run, tmp_path):
-        from lightkurve import LightCurveCollection
-
-        import astroquery_ps1tap.readers  # noqa: F401  (registers the "ps1" format)
+        from astroquery_ps1tap.lightcurves import read_ps1_lightcurves
 
         path = tmp_path / "eb.ecsv"
         status, _, _ = run("lightcurve", f"{EB2.cone_ra} {EB2.cone_dec}", "--output", str(path))
         assert status == EXIT_OK
-        lcs = LightCurveCollection.read(path, format="ps1")
+        lcs = read_ps1_lightcurves(path)
         assert [lc.meta["FILTER"] for lc in lcs] == list("grizy")
 
     def test_period_search_folds_without_a_period(self, run, tmp_path):

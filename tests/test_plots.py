@@ -1,24 +1,20 @@
 """The tutorial's figures, one call each: stacked filters against time, folded curves (one or
 two cycles), the combined curve of an eclipsing binary, the periodogram.  Agg backend."""
-from pathlib import Path
-
 import matplotlib
 import numpy as np
 import pytest
 from astropy import units as u
-from astropy.table import Table, vstack
+from astropy.table import vstack
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-from astroquery_ps1tap.lightcurves import combine_bands, to_lightcurves  # noqa: E402
+from astroquery_ps1tap.lightcurves import PS1LightCurveWarning, combine_bands, to_lightcurves  # noqa: E402
 from astroquery_ps1tap.periods import find_period, simulate_detections  # noqa: E402
-from astroquery_ps1tap.plots import (FILTER_COLORS, plot_bands, plot_combined,  # noqa: E402
-                                     plot_folded, plot_lightcurves, plot_periodogram)
+from astroquery_ps1tap.plots import (FILTER_COLORS, plot_combined, plot_folded,  # noqa: E402
+                                     plot_lightcurves, plot_periodogram)
 
 pytestmark = pytest.mark.filterwarnings("error")
-
-DATA = Path(__file__).parent / "data"
 
 
 @pytest.fixture(autouse=True)
@@ -28,10 +24,13 @@ def close_figures():
 
 
 @pytest.fixture
-def kq_uma():
-    read = lambda name: Table.read(DATA / f"nb_votap_2024-02_kq_uma_{name}_shown_rows.csv",  # noqa
-                                   format="ascii.csv", comment="#")
-    return to_lightcurves(vstack([read("detections"), read("bad_z_point")]), read("meanobjectview"),
+def kq_uma_detections(real_rows):
+    return vstack([real_rows("kq_uma_detections"), real_rows("kq_uma_bad_z_point")])
+
+
+@pytest.fixture
+def kq_uma(kq_uma_detections, real_rows):
+    return to_lightcurves(kq_uma_detections, real_rows("kq_uma_meanobjectview"),
                           quality_bitmask="none")
 
 
@@ -121,11 +120,22 @@ def test_nothing_to_plot():
         plot_lightcurves(lcs[:0])
 
 
-def test_plot_combined_and_plot_bands_as_the_command_line_uses_them():
+def test_plot_combined_as_the_command_line_uses_it():
     det = simulate_detections("eclipsing", 2.2834698, epoch=54999.1, seed=1)
     lcs = to_lightcurves(det)
     ax = plot_combined(lcs, period=2.2834698, epoch=54999.1, cycles=2)
     assert [t.get_text() for t in ax.get_legend().get_texts()] == list("grizy")
     assert ax.get_xlim()[1] > 1.9
-    fig = plot_bands(lcs)
-    assert len(fig.axes) == 5
+
+
+def test_every_plot_takes_detections_a_curve_or_a_collection(kq_uma_detections):
+    """Tables are converted with the default quality mask (KQ UMa's bad z point, its only z point
+    here, goes with a warning), as `as_collection` does for every consumer."""
+    with pytest.warns(PS1LightCurveWarning, match="filter z"):
+        fig = plot_lightcurves(kq_uma_detections)
+    assert [ax.get_ylabel() for ax in fig.axes] == ["g [mag]", "r [mag]", "y [mag]"]
+    with pytest.warns(PS1LightCurveWarning, match="filter z"):
+        lcs = to_lightcurves(kq_uma_detections)
+    assert len(plot_folded(lcs["y"], 0.48636).lines) == 1        # one curve: one panel, an Axes
+    with pytest.raises(TypeError, match="expected a detections Table"):
+        plot_lightcurves({"g": lcs["g"]})

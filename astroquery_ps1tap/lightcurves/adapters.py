@@ -1,20 +1,21 @@
 """PS1 detections as `lightkurve` light curves.
 
-`to_lightcurves` turns the detections of one object into a
-`~lightkurve.LightCurveCollection` with one `~lightkurve.LightCurve` per filter (``g r i z y``
+`to_lightcurves` turns the detections of one object into a `PS1LightCurveCollection` (a
+`~lightkurve.LightCurveCollection`) with one `~lightkurve.LightCurve` per filter (``g r i z y``
 order); `to_lightcurves_by_object` does the same for tables of many objects, lazily;
-`combine_bands` merges the filters of one object into a single curve of magnitude differences (with a
-``filterID`` column),
-the tutorial's way of folding an eclipsing binary.
+`combine_bands` merges the filters of one object into a single curve of magnitude differences
+(with a ``filterID`` column), the tutorial's way of folding an eclipsing binary; `as_collection`
+is the one conversion of a table, a curve or a collection into a collection.
 
 Every curve has
 
 * ``time``: `~astropy.time.Time` from ``obsTime`` (MJD, **TAI** time scale), a fresh object per
   curve (``LightCurve.bin`` fails on curves that share one);
 * ``flux``, ``flux_err``: PSF flux in Jy (``flux="ap"`` or ``"kron"`` for the others);
-* ``mag``, ``mag_err``: AB magnitudes, ``-2.5 log10(flux / Jy) + 8.90`` and
-  ``2.5 / ln 10 * flux_err / flux``, with the plain ``mag`` unit (``u.ABmag`` breaks ``bin`` and
-  ``remove_outliers``); NaN where the flux is not positive;
+* ``mag``, ``mag_err``: AB magnitudes from `~astroquery_ps1tap.schema.flux_to_mag`
+  (``-2.5 log10(flux / Jy) + AB_ZEROPOINT`` and ``MAG_ERR_FACTOR * flux_err / flux``), with the
+  plain ``mag`` unit (``u.ABmag`` breaks ``bin`` and ``remove_outliers``); NaN where the flux is
+  not positive;
 * ``dmag``: ``mag`` minus the object's mean magnitude in that filter (``meta["MEAN_MAG"]``; where
   it came from is in ``meta["DMAG_REFERENCE"]``);
 * ``psfQfPerfect``, ``infoFlag``, ``infoFlag2``, ``infoFlag3``, ``detectID`` (or
@@ -30,22 +31,22 @@ point was removed is left out of the collection with a `PS1LightCurveWarning` sa
 import warnings
 from collections.abc import Mapping
 
+import lightkurve as lk
 import numpy as np
 from astropy import units as u
+from astropy.io import registry
 from astropy.table import Row, Table
+from astropy.time import Time
 from astropy.utils.exceptions import AstropyUserWarning
 
-from . import schema
-from . import tables as results
+from .. import schema, tables
+from .quality import PS1QualityFlags
 
 __all__ = ["to_lightcurves", "to_lightcurves_by_object", "LightCurvesByObject", "combine_bands",
-           "PS1QualityFlags", "PS1LightCurveWarning", "MISSION", "AB_ZEROPOINT"]
+           "as_collection", "PS1LightCurveCollection", "PS1LightCurveWarning", "MISSION"]
 
 #: ``meta["MISSION"]`` of every curve.
 MISSION = "Pan-STARRS1"
-#: AB magnitude of a 1 Jy source: ``mag = -2.5 log10(flux / Jy) + AB_ZEROPOINT``.
-AB_ZEROPOINT = 8.90
-_MAG_ERR_FACTOR = 2.5 / np.log(10)
 _FLUX_KINDS = ("psf", "ap", "kron")
 
 
@@ -53,157 +54,55 @@ class PS1LightCurveWarning(AstropyUserWarning):
     """Something in the detections could not go into the light curves as it was."""
 
 
-def _lightkurve():
-    """Import lightkurve without its import-time warning about an optional dependency."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message=".*tpfmodel submodule is not available.*")
-        import lightkurve
-    return lightkurve
+class _CollectionRead(registry.UnifiedReadWrite):
+    """``PS1LightCurveCollection.read(filename, format="ps1", ...)``: astropy's unified I/O.
 
-
-def _collection_class():
-    """`PS1LightCurveCollection`, defined on first use (lightkurve is imported only then)."""
-    if "PS1LightCurveCollection" in globals():
-        return globals()["PS1LightCurveCollection"]
-    lk = _lightkurve()
-
-    class PS1LightCurveCollection(lk.LightCurveCollection):
-        """A `~lightkurve.LightCurveCollection` whose curves can also be picked by filter name.
-
-        ``lcs["z"]`` is the z-band curve (a `KeyError` names the filters present); integer
-        indices, slices and every lightkurve method work as usual.
-        """
-
-        def __getitem__(self, key):
-            if isinstance(key, str):
-                for lc in self.data:
-                    if lc.meta.get("FILTER") == key:
-                        return lc
-                raise KeyError(f"no {key!r} light curve here; the filters are {self.filters}")
-            return super().__getitem__(key)
-
-        @property
-        def filters(self):
-            """The filters of the curves, in order (``['g', 'r', ...]``)."""
-            return [lc.meta.get("FILTER") for lc in self.data]
-
-    PS1LightCurveCollection.__module__ = __name__
-    PS1LightCurveCollection.__qualname__ = "PS1LightCurveCollection"
-    globals()["PS1LightCurveCollection"] = PS1LightCurveCollection  # so that pickle finds it
-    return PS1LightCurveCollection
-
-
-class PS1QualityFlags:
-    """The bits of the ``quality`` column of PS1 light curves, in the style of lightkurve's
-    ``KeplerQualityFlags``.
-
-    ========  =====================  ==========================================================
-    bit       name                   set when
-    ========  =====================  ==========================================================
-    1         ``LOW_QF``             ``psfQfPerfect < min_qf`` (0.9 by default, the tutorial's cut)
-    2         ``NONPOSITIVE_FLUX``   flux <= 0: no magnitude
-    4         ``MISSING_FLUX``       flux or its error is NULL, -999 or NaN in the database
-    8         ``MISSING_QF``         ``psfQfPerfect`` is NULL for this point
-    16        ``FAIL``               ``infoFlag`` FAIL (0x8): PSF fit failed
-    32        ``POOR``               ``infoFlag`` POOR (0x10): poor PSF fit
-    64        ``SATSTAR``            ``infoFlag`` SATSTAR (0x80): peak above saturation
-    128       ``BADPSF``             ``infoFlag`` BADPSF (0x400): bad PSF model
-    256       ``DEFECT``             ``infoFlag`` DEFECT (0x800): on a detector defect
-    512       ``SATURATED``          ``infoFlag`` SATURATED (0x1000): saturated pixels
-    1024      ``CR_LIMIT``           ``infoFlag`` CR_LIMIT (0x2000): may be a cosmic ray
-    2048      ``SKY_FAILURE``        ``infoFlag`` SKY_FAILURE (0x10000): sky fit failed
-    4096      ``LOW_SNR``            ``flux / flux_err < 5``
-    ========  =====================  ==========================================================
-
-    Named bitmasks (``quality_bitmask=`` of `to_lightcurves`):
-
-    * ``"none"`` (0): keep every point;
-    * ``"default"`` (7): ``LOW_QF | NONPOSITIVE_FLUX | MISSING_FLUX``, the tutorial's cut
-      (``psfQfPerfect >= 0.9``) plus points with no usable flux;
-    * ``"hard"`` (4095): also every ``infoFlag`` bit above and ``MISSING_QF``;
-    * ``"hardest"`` (8191): every bit, ``LOW_SNR`` too.
-
-    Examples
-    --------
-    >>> PS1QualityFlags.decode(PS1QualityFlags.LOW_QF | PS1QualityFlags.SATSTAR)
-    ['LOW_QF', 'SATSTAR']
-    >>> PS1QualityFlags.bitmask("default")
-    7
+    Formats: ``"ps1"`` (`~astroquery_ps1tap.lightcurves.read_ps1_lightcurves`).
     """
-    LOW_QF = 1
-    NONPOSITIVE_FLUX = 2
-    MISSING_FLUX = 4
-    MISSING_QF = 8
-    FAIL = 16
-    POOR = 32
-    SATSTAR = 64
-    BADPSF = 128
-    DEFECT = 256
-    SATURATED = 512
-    CR_LIMIT = 1024
-    SKY_FAILURE = 2048
-    LOW_SNR = 4096
 
-    #: Quality bit for each ``infoFlag`` bit that marks a doubtful measurement.
-    INFO_FLAG_BITS = {name: schema.INFO_FLAGS[name] for name in
-                      ("FAIL", "POOR", "SATSTAR", "BADPSF", "DEFECT", "SATURATED", "CR_LIMIT",
-                       "SKY_FAILURE")}
-    #: Signal-to-noise ratio below which ``LOW_SNR`` is set.
-    MIN_SNR = 5.0
+    def __init__(self, instance, cls):
+        super().__init__(instance, cls, "read", registry=None)
 
-    STRINGS = {
-        LOW_QF: "psfQfPerfect below min_qf",
-        NONPOSITIVE_FLUX: "flux not positive (no magnitude)",
-        MISSING_FLUX: "flux or flux error missing (NULL, -999 or NaN)",
-        MISSING_QF: "psfQfPerfect missing",
-        FAIL: "infoFlag FAIL: PSF fit failed",
-        POOR: "infoFlag POOR: poor PSF fit",
-        SATSTAR: "infoFlag SATSTAR: peak above saturation",
-        BADPSF: "infoFlag BADPSF: bad PSF model",
-        DEFECT: "infoFlag DEFECT: on a detector defect",
-        SATURATED: "infoFlag SATURATED: saturated pixels",
-        CR_LIMIT: "infoFlag CR_LIMIT: possible cosmic ray",
-        SKY_FAILURE: "infoFlag SKY_FAILURE: sky fit failed",
-        LOW_SNR: "flux / flux_err below 5",
-    }
-    DEFAULT_BITMASK = LOW_QF | NONPOSITIVE_FLUX | MISSING_FLUX
-    HARD_BITMASK = 4095
-    HARDEST_BITMASK = 8191
-    OPTIONS = {"none": 0, "default": DEFAULT_BITMASK, "hard": HARD_BITMASK,
-               "hardest": HARDEST_BITMASK}
+    def __call__(self, *args, **kwargs):
+        return self.registry.read(self._cls, *args, **kwargs)
 
-    @classmethod
-    def names(cls):
-        """Return ``{bit: name}`` for every bit."""
-        return {getattr(cls, name): name for name in dir(cls)
-                if name.isupper() and isinstance(getattr(cls, name), int)
-                and getattr(cls, name) in cls.STRINGS}
 
-    @classmethod
-    def decode(cls, quality):
-        """Return the names of the bits set in one ``quality`` value, lowest bit first."""
-        return [name for bit, name in sorted(cls.names().items()) if int(quality) & bit]
+class _CollectionWrite(registry.UnifiedReadWrite):
+    """``lcs.write(filename, format="ps1", ...)``: astropy's unified I/O.
 
-    @classmethod
-    def bitmask(cls, quality_bitmask):
-        """Return the integer bitmask for ``"none"``, ``"default"``, ``"hard"``, ``"hardest"``
-        or an integer."""
-        if isinstance(quality_bitmask, str):
-            try:
-                return cls.OPTIONS[quality_bitmask.lower()]
-            except KeyError:
-                raise ValueError(f"quality_bitmask {quality_bitmask!r} is not one of "
-                                 f"{', '.join(map(repr, cls.OPTIONS))} or an integer") from None
-        if isinstance(quality_bitmask, (bool, np.bool_)) or not isinstance(
-                quality_bitmask, (int, np.integer)) or quality_bitmask < 0:
-            raise ValueError(f"quality_bitmask must be a name or a non-negative integer, "
-                             f"not {quality_bitmask!r}")
-        return int(quality_bitmask)
+    Formats: ``"ps1"`` (`~astroquery_ps1tap.lightcurves.write_ps1_lightcurves`).
+    """
 
-    @classmethod
-    def create_quality_mask(cls, quality_array, bitmask="default"):
-        """Return True for the points to keep (no bit of ``bitmask`` set), as lightkurve does."""
-        return (np.asarray(quality_array, dtype=np.int64) & cls.bitmask(bitmask)) == 0
+    def __init__(self, instance, cls):
+        super().__init__(instance, cls, "write", registry=None)
+
+    def __call__(self, *args, **kwargs):
+        self.registry.write(self._instance, *args, **kwargs)
+
+
+class PS1LightCurveCollection(lk.LightCurveCollection):
+    """A `~lightkurve.LightCurveCollection` whose curves can also be picked by filter name.
+
+    ``lcs["z"]`` is the z-band curve (a `KeyError` names the filters present); integer
+    indices, slices and every lightkurve method work as usual.  ``read`` and ``write`` go
+    through astropy's unified I/O registry, where the ``ps1`` format is registered.
+    """
+
+    read = registry.UnifiedReadWriteMethod(_CollectionRead)
+    write = registry.UnifiedReadWriteMethod(_CollectionWrite)
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            for lc in self.data:
+                if lc.meta.get("FILTER") == key:
+                    return lc
+            raise KeyError(f"no {key!r} light curve here; the filters are {self.filters}")
+        return super().__getitem__(key)
+
+    @property
+    def filters(self):
+        """The filters of the curves, in order (``['g', 'r', ...]``)."""
+        return [lc.meta.get("FILTER") for lc in self.data]
 
 
 _FLOAT_COLUMNS = ("obsTime", "psfQfPerfect", "ra", "dec")
@@ -232,7 +131,7 @@ def _arrays(table, kind):
             cols[name] = _plain(table[name], 0, np.int64)
     for band, name in _row_mean_columns(table).items():
         values = _plain(table[name], np.nan, np.float64)
-        cols[f"mean:{band}"] = np.where(values == results.MISSING, np.nan, values)
+        cols[f"mean:{band}"] = np.where(values == tables.MISSING, np.nan, values)
     return cols
 
 
@@ -282,7 +181,7 @@ def _mean_table(mean):
     elif not isinstance(mean, Table):
         raise TypeError(f"mean must be an astropy Table or Row of mean-object columns, not "
                         f"{type(mean).__name__}")
-    return results.shape(mean, "mean")
+    return tables.shape(mean, "mean")
 
 
 def _mean_row(mean_table, objid):
@@ -304,7 +203,7 @@ def _valid(value):
     if value is None or value is np.ma.masked:
         return None
     value = float(value)
-    return value if np.isfinite(value) and value != results.MISSING else None
+    return value if np.isfinite(value) and value != tables.MISSING else None
 
 
 def _row_mean_columns(table):
@@ -329,17 +228,15 @@ def _position(cols, mean_row):
     return None, None
 
 
-def _make_lightcurve(lk, cols, band, objid, mean_row, kind, bitmask, min_qf, position,
-                     photometry):
+def _make_lightcurve(cols, band, objid, mean_row, kind, bitmask, min_qf, position, photometry):
     """Build the LightCurve of one filter of one object from its rows (plain arrays)."""
-    from astropy.time import Time
     flux_name = f"{kind}Flux"
     n_input = len(cols["obsTime"])
     quality, note = _quality(cols, flux_name, min_qf)
     keep = (quality & bitmask) == 0
     removed = quality[~keep]
     masked_flags = {name: int(np.count_nonzero(removed & bit))
-                    for bit, name in sorted(PS1QualityFlags.names().items())
+                    for bit, name in PS1QualityFlags.names().items()
                     if bit & bitmask and np.any(removed & bit)}
     if not keep.all():
         cols = _take(cols, keep)
@@ -348,11 +245,7 @@ def _make_lightcurve(lk, cols, band, objid, mean_row, kind, bitmask, min_qf, pos
 
     flux = cols[flux_name]
     err = cols.get(flux_name + "Err", np.full(n, np.nan))
-    positive = np.isfinite(flux) & (flux > 0)
-    mag = np.full(n, np.nan)
-    mag_err = np.full(n, np.nan)
-    mag[positive] = -2.5 * np.log10(flux[positive]) + AB_ZEROPOINT
-    mag_err[positive] = _MAG_ERR_FACTOR * err[positive] / flux[positive]
+    mag, mag_err = schema.flux_to_mag(flux, err)
 
     reference, mean_mag = "none", None
     if mean_row is not None and f"{band}MeanPSFMag" in mean_row.colnames:
@@ -401,7 +294,7 @@ def _check_kind(flux, table):
     return kind
 
 
-def _collection(lk, cols, objid, mean_row, kind, bitmask, min_qf, filters, photometry):
+def _collection(cols, objid, mean_row, kind, bitmask, min_qf, filters, photometry):
     """LightCurveCollection of the rows of one object (plain arrays, any order)."""
     band_ids = cols["filterID"]
     times = cols["obsTime"]
@@ -417,7 +310,7 @@ def _collection(lk, cols, objid, mean_row, kind, bitmask, min_qf, filters, photo
         band = schema.FILTERS[int(band_ids[start]) - 1]
         if filters is not None and band not in filters:
             continue
-        lc = _make_lightcurve(lk, _take(cols, slice(start, stop)), band, objid, mean_row, kind,
+        lc = _make_lightcurve(_take(cols, slice(start, stop)), band, objid, mean_row, kind,
                               bitmask, min_qf, position, photometry)
         if len(lc) == 0:
             emptied.append(f"{band} ({lc.meta['N_INPUT']} points: "
@@ -430,7 +323,7 @@ def _collection(lk, cols, objid, mean_row, kind, bitmask, min_qf, filters, photo
                       f"by quality_bitmask={bitmask}; that filter is left out (pass "
                       f"quality_bitmask='none' or a smaller min_qf to keep them)",
                       PS1LightCurveWarning, stacklevel=3)
-    return _collection_class()(curves)
+    return PS1LightCurveCollection(curves)
 
 
 def _filters(filters):
@@ -453,7 +346,7 @@ def to_lightcurves(detections, mean=None, *, flux="psf", quality_bitmask="defaul
     detections : `~astropy.table.Table`
         Detections (or forced photometry) of one object, from this package, the TAP service,
         ``astroquery.mast.Catalogs``, a CasJobs CSV or a saved VOTable: anything
-        `~astroquery_ps1tap.results.ensure_detections` accepts.
+        `~astroquery_ps1tap.tables.ensure_detections` accepts.
     mean : `~astropy.table.Table`, `~astropy.table.Row` or dict, optional
         The object's mean-object row (``{f}MeanPSFMag`` in any letter case; ``-999`` means
         none), the reference of ``dmag``.  Without it, per-row ``{f}MeanPSFMag`` columns of
@@ -469,7 +362,7 @@ def to_lightcurves(detections, mean=None, *, flux="psf", quality_bitmask="defaul
 
     Returns
     -------
-    `~lightkurve.LightCurveCollection`
+    `PS1LightCurveCollection`
         Empty for an empty table.  A filter with no detections has no curve; a filter whose
         points were all removed is left out with a `PS1LightCurveWarning`.
 
@@ -490,22 +383,21 @@ def to_lightcurves(detections, mean=None, *, flux="psf", quality_bitmask="defaul
     >>> [lc.filter for lc in lcs], lcs[0].time.scale, round(float(lcs[0].mag[0].value), 3)
     (['g', 'z'], 'tai', 14.108)
     >>> lcs[1].meta["DMAG_REFERENCE"], PS1QualityFlags.decode(lcs[1]["quality"][0])
-    ('median', ['LOW_QF'])
+    ('median', ['psfQfPerfect below min_qf'])
     """
-    lk = _lightkurve()
     bitmask = PS1QualityFlags.bitmask(quality_bitmask)
     wanted = _filters(filters)
-    det = results.ensure_detections(detections)
+    det = tables.ensure_detections(detections)
     kind = _check_kind(flux, det)
     if len(det) == 0:
-        return _collection_class()([])
+        return PS1LightCurveCollection([])
     ids = np.ma.getdata(det["objID"])
     if np.any(ids != ids[0]):
         raise ValueError(f"the detections hold {len(np.unique(ids))} objects; use "
                          f"to_lightcurves_by_object() for several objects")
     objid = int(ids[0])
     mean_row = _mean_row(_mean_table(mean), objid)
-    return _collection(lk, _arrays(det, kind), objid, mean_row, kind, bitmask, min_qf, wanted,
+    return _collection(_arrays(det, kind), objid, mean_row, kind, bitmask, min_qf, wanted,
                        det.meta.get("PHOTOMETRY", "detection"))
 
 
@@ -535,7 +427,7 @@ class LightCurvesByObject(Mapping):
     """
 
     def __init__(self, detections, mean=None, **options):
-        det = results.ensure_detections(detections)
+        det = tables.ensure_detections(detections)
         self._kind = _check_kind(options.pop("flux", "psf"), det)
         self._bitmask = PS1QualityFlags.bitmask(options.pop("quality_bitmask", "default"))
         self._min_qf = options.pop("min_qf", 0.9)
@@ -581,7 +473,7 @@ class LightCurvesByObject(Mapping):
         start, stop = int(self._starts[pos]), int(self._stops[pos])
         index = slice(start, stop) if self._order is None else self._order[start:stop]
         objid = int(self._ids[pos])
-        return _collection(_lightkurve(), _take(self._cols, index), objid,
+        return _collection(_take(self._cols, index), objid,
                            _mean_row(self._mean, objid), self._kind, self._bitmask, self._min_qf,
                            self._filters, self._det.meta.get("PHOTOMETRY", "detection"))
 
@@ -673,8 +565,6 @@ def combine_bands(collection, *, column="dmag"):
     >>> lc["filterID"].tolist(), lc.meta["FILTER"], lc.flux.unit
     ([1, 2, 1, 2], 'gr', Unit("mag"))
     """
-    lk = _lightkurve()
-    from astropy.time import Time
     curves = [lc for lc in collection if len(lc)]
     if not curves:
         raise ValueError("nothing to combine: the collection has no points")
@@ -715,6 +605,57 @@ def combine_bands(collection, *, column="dmag"):
     return lk.LightCurve(time=Time(time[order], format="mjd", scale="tai"), data=data, meta=meta)
 
 
-from . import readers as _readers  # noqa: E402  (registers the "ps1" formats)
+def as_collection(data, **options):
+    """Return ``data`` as a `~lightkurve.LightCurveCollection` of one object's curves.
 
-_readers.register()
+    The one conversion that plotting and period search apply to what they are given.
+
+    Parameters
+    ----------
+    data : `~astropy.table.Table`, `~lightkurve.LightCurve` or `~lightkurve.LightCurveCollection`
+        Detections of one object (converted with `to_lightcurves`), one curve (e.g. from
+        `combine_bands`), a collection, or a sequence of curves.
+    **options
+        Passed to `to_lightcurves` (``mean``, ``flux``, ``quality_bitmask``, ``min_qf``,
+        ``filters``); only for a table, since curves are already made.
+
+    Returns
+    -------
+    `~lightkurve.LightCurveCollection`
+        ``data`` itself if it is one, else a new `PS1LightCurveCollection`.
+
+    Raises
+    ------
+    TypeError
+        For anything else (a `LightCurvesByObject` must be indexed by objID first), or options
+        given with curves.
+
+    Examples
+    --------
+    >>> from astropy.table import Table
+    >>> det = Table({"objID": [1, 1, 1], "filterID": [1, 1, 2], "obsTime": [55000.0, 55000.1, 55000.2],
+    ...              "psfFlux": [1e-3, 1e-3, 2e-3], "psfFluxErr": [1e-5] * 3,
+    ...              "psfQfPerfect": [0.5, 1.0, 1.0]})
+    >>> [len(lc) for lc in as_collection(det)], [len(lc) for lc in as_collection(det, min_qf=0)]
+    ([1, 1], [2, 1])
+    >>> lcs = as_collection(det)
+    >>> as_collection(lcs) is lcs, as_collection(lcs["r"]).filters
+    (True, ['r'])
+    """
+    if isinstance(data, lk.LightCurveCollection):
+        collection = data
+    elif isinstance(data, lk.LightCurve):         # a LightCurve is a Table too: test it first
+        collection = PS1LightCurveCollection([data])
+    elif isinstance(data, Table):
+        return to_lightcurves(data, **options)
+    elif isinstance(data, (list, tuple)) and all(isinstance(x, lk.LightCurve) for x in data):
+        collection = PS1LightCurveCollection(list(data))
+    else:
+        hint = (" (index it by objID: by_object[objid])" if isinstance(data, LightCurvesByObject)
+                else "")
+        raise TypeError(f"expected a detections Table, a LightCurve or a LightCurveCollection, not "
+                        f"{type(data).__name__}{hint}")
+    if options:
+        raise TypeError(f"{', '.join(sorted(options))} only apply when converting a detections "
+                        f"table; these are light curves already")
+    return collection

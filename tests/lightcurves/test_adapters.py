@@ -1,47 +1,42 @@
 """PS1 detections become lightkurve light curves: one per filter, TAI time, Jy and AB mag.
 
-Built from the real rows MAST returned for the tutorial's stars (``tests/data/``, copied from
-``shared/reference/ps1dr2``) and from small synthetic tables for the awkward cases.  Warnings
+Built from the real rows MAST returned for the tutorial's stars (the ``real_rows`` fixture:
+``localtap/realrows/``) and from small synthetic tables for the awkward cases.  Warnings
 are errors here: a light curve made without a RuntimeWarning from log10 of a negative flux is
 part of what is tested.
 """
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pytest
 from astropy import units as u
 from astropy.table import MaskedColumn, Table, vstack
 
-from astroquery_ps1tap import tables
-from astroquery_ps1tap.lightcurves import (AB_ZEROPOINT, LightCurvesByObject, PS1LightCurveWarning,
-                                           PS1QualityFlags, combine_bands, to_lightcurves,
-                                           to_lightcurves_by_object)
+from astroquery_ps1tap import schema, tables
+from astroquery_ps1tap.lightcurves import (LightCurvesByObject, PS1LightCurveCollection,
+                                           PS1LightCurveWarning, PS1QualityFlags, as_collection,
+                                           combine_bands, to_lightcurves, to_lightcurves_by_object)
 from astroquery_ps1tap.periods import simulate_detections
+
+import lightkurve as lk  # noqa: I100  (after astroquery_ps1tap.lightcurves: imported quietly)
 
 pytestmark = pytest.mark.filterwarnings("error")
 
-DATA = Path(__file__).parent / "data"
 KQ_UMA = 190361393344112894
 KIC_2161623 = 153102917444859851
-
-
-def reference(name):
-    """A real result as the tutorial displayed it (CSV with ``#`` comment lines)."""
-    return Table.read(DATA / f"nb_votap_2024-02_{name}_shown_rows.csv", format="ascii.csv",
-                      comment="#")
+Q = PS1QualityFlags
 
 
 @pytest.fixture
-def kq_uma():
+def kq_uma(real_rows):
     """KQ UMa's displayed detections (g, r, y) plus its 13 z epochs with the bad point.
 
     The z list has only obsTime, mag and psfQfPerfect: psfFlux is rebuilt from the
-    tutorial's magnitudes (mag = -2.5 log10(psfFlux) + 8.90).
+    tutorial's AB magnitudes.
     """
-    det = reference("kq_uma_detections")
-    z = reference("kq_uma_z_sorted")
-    flux = 10 ** (-0.4 * (np.asarray(z["mag"], dtype=float) - AB_ZEROPOINT))
+    det = real_rows("kq_uma_detections")
+    z = real_rows("kq_uma_z_sorted")
+    flux = schema.mag_to_flux(z["mag"])
     ztab = Table({"objID": z["objID"], "filterid": np.full(len(z), 4), "filterType": ["z"] * len(z),
                   "obsTime": z["obsTime"], "psfFlux": flux, "psfFluxErr": flux * 1e-3,
                   "psfQfPerfect": z["psfQfPerfect"]})
@@ -49,8 +44,8 @@ def kq_uma():
 
 
 @pytest.fixture
-def kq_uma_mean():
-    return reference("kq_uma_meanobjectview")
+def kq_uma_mean(real_rows):
+    return real_rows("kq_uma_meanobjectview")
 
 
 # --- shape of the output -----------------------------------------------------------------------
@@ -96,15 +91,16 @@ def test_flux_in_jansky_and_ab_magnitudes_with_plain_mag_unit(kq_uma):
     assert g.flux.unit == u.Jy and g.flux_err.unit == u.Jy
     assert g["mag"].unit == u.mag and g["mag"].unit != u.ABmag
     flux = g.flux.value[0]
-    assert g["mag"][0].value == pytest.approx(-2.5 * np.log10(flux) + 8.90)
+    # the AB system's definition: magnitude 0 is 3631 Jy; the error is d(mag)/d(flux) * flux_err
+    assert g["mag"][0].value == pytest.approx(-2.5 * np.log10(flux / 3631.0), abs=1e-4)
     assert g["mag_err"][0].value == pytest.approx(2.5 / np.log(10) * g.flux_err.value[0] / flux)
 
 
-def test_magnitudes_match_the_tutorials(kq_uma, kq_uma_mean):
+def test_magnitudes_match_the_tutorials(kq_uma, kq_uma_mean, real_rows):
     """The tutorial's z table: mag and dmag (= mag - zMeanPSFMag 14.2814) of every epoch."""
     z = [lc for lc in to_lightcurves(kq_uma, kq_uma_mean, quality_bitmask="none")
          if lc.filter == "z"][0]
-    expected = reference("kq_uma_z_sorted")
+    expected = real_rows("kq_uma_z_sorted")
     expected.sort("obsTime")
     np.testing.assert_allclose(z["mag"].value, expected["mag"], atol=1e-5)
     np.testing.assert_allclose(z["dmag"].value, expected["dmag"], atol=1e-5)
@@ -129,7 +125,7 @@ def test_none_keeps_every_point_and_shows_why_it_is_doubtful(kq_uma, kq_uma_mean
          if lc.filter == "z"][0]
     assert len(z) == 13 and z.meta["N_MASKED"] == 0
     bad = z[np.isclose(z.time.mjd, 55933.5264577)]
-    assert PS1QualityFlags.decode(bad["quality"][0]) == ["LOW_QF"]
+    assert bad["quality"][0] == Q.LOW_QF
     assert bad["dmag"][0].value == pytest.approx(3.3627195, abs=1e-5)   # the tutorial's outlier
 
 
@@ -148,17 +144,6 @@ def test_hard_mask_also_removes_infoflag_problems(kq_uma):
     # with LOW_QF off, only the infoFlag bit removes it
     only_sat = to_lightcurves(kq_uma, quality_bitmask=PS1QualityFlags.SATSTAR, filters="y")[0]
     assert only_sat.meta["MASKED_FLAGS"] == {"SATSTAR": 1}
-
-
-def test_quality_bitmask_names_and_errors():
-    assert PS1QualityFlags.bitmask("none") == 0
-    assert PS1QualityFlags.bitmask("HARD") == PS1QualityFlags.HARD_BITMASK
-    assert PS1QualityFlags.bitmask(3) == 3
-    for bad in ("soft", -1, 1.5, True):
-        with pytest.raises(ValueError, match="quality_bitmask"):
-            PS1QualityFlags.bitmask(bad)
-    mask = PS1QualityFlags.create_quality_mask([0, 1, 64], "default")
-    assert mask.tolist() == [True, False, True]
 
 
 def test_a_filter_whose_points_are_all_removed_is_left_out_with_a_warning(kq_uma):
@@ -192,8 +177,8 @@ def test_non_positive_and_missing_fluxes_are_flagged_without_runtime_warnings():
     raw = synthetic(psfFlux=MaskedColumn([-1e-4, 0.0, -999.0, 4e-3], mask=[False, False, False, False]))
     lcs = to_lightcurves(raw, quality_bitmask="none")
     g, r = lcs
-    assert PS1QualityFlags.decode(g["quality"][0]) == ["NONPOSITIVE_FLUX", "LOW_SNR"]
-    assert PS1QualityFlags.decode(r["quality"][0]) == ["MISSING_FLUX"]     # -999 is "no value"
+    assert g["quality"][0] == Q.NONPOSITIVE_FLUX | Q.LOW_SNR
+    assert r["quality"][0] == Q.MISSING_FLUX                                # -999 is "no value"
     assert np.isnan(g["mag"].value).all() and np.isnan(r["flux"].value[0])
     assert np.isfinite(r["mag"].value[1])
     default = to_lightcurves(raw, quality_bitmask="default", filters="r")[0]
@@ -244,10 +229,10 @@ def test_dmag_reference_from_mean_table_per_row_columns_or_data():
     assert g2.meta["MEAN_MAG"] == 15.5
 
 
-def test_tutorials_eclipsing_binary_bug_is_gone():
+def test_tutorials_eclipsing_binary_bug_is_gone(real_rows):
     """The tutorial compared filterType to bytes, so its dmag equals mag (mean 0)."""
-    det = reference("kic2161623_detections_qf09")
-    mean = reference("kic2161623_meanobjectview")
+    det = real_rows("kic2161623_detections_qf09")
+    mean = real_rows("kic2161623_meanobjectview")
     assert np.allclose(det["dmag"], det["mag"])                   # the tutorial's output
     g = to_lightcurves(det, mean)[0]
     assert g.meta["MEAN_MAG"] == pytest.approx(14.5998, abs=1e-4)
@@ -307,25 +292,26 @@ def test_lightkurve_operations_on_the_curves(kq_uma):
 
 # --- many objects ------------------------------------------------------------------------------
 
-def test_by_object_splits_once_and_builds_on_access(monkeypatch):
+def test_by_object_splits_once_and_builds_on_access():
     a = simulate_detections("rrlyrae", 0.5, objid=KQ_UMA, seed=1)
     b = simulate_detections("constant", 1.0, objid=KIC_2161623, seed=2)
+    b["psfQfPerfect"][b["filterID"] == 3] = 0.5              # b's i points all fail the default cut
     det = vstack([a, b])
     det = det[np.random.default_rng(0).permutation(len(det))]     # unsorted on purpose
-    det.meta["PHOTOMETRY"] = "detection"
 
-    from astroquery_ps1tap import lightcurves
-    built = []
-    original = lightcurves._make_lightcurve
-    monkeypatch.setattr(lightcurves, "_make_lightcurve",
-                        lambda *args, **kw: built.append(1) or original(*args, **kw))
-    by_object = to_lightcurves_by_object(det)
-    assert isinstance(by_object, LightCurvesByObject)
-    assert built == []                                      # nothing built yet
-    assert list(by_object) == [KIC_2161623, KQ_UMA] and len(by_object) == 2
-    assert by_object.counts() == {KIC_2161623: len(b), KQ_UMA: len(a)}
-    lcs = by_object[str(KQ_UMA)]                            # text ids work too
-    assert len(built) == len(lcs) == 5
+    # b's curves are built (and its i filter found empty, with a warning) only when asked for
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        by_object = to_lightcurves_by_object(det)
+        assert isinstance(by_object, LightCurvesByObject)
+        assert list(by_object) == [KIC_2161623, KQ_UMA] and len(by_object) == 2
+        assert by_object.counts() == {KIC_2161623: len(b), KQ_UMA: len(a)}
+        lcs = by_object[str(KQ_UMA)]                            # text ids work too
+    assert caught == []
+    with pytest.warns(PS1LightCurveWarning, match=f"object {KIC_2161623}: every point of filter i"):
+        assert by_object[KIC_2161623].filters == ["g", "r", "z", "y"]
+    assert len(lcs) == 5
+    np.testing.assert_array_equal(np.sort(by_object.rows(KQ_UMA)["obsTime"]), np.sort(a["obsTime"]))
     direct = to_lightcurves(a)
     for got, want in zip(lcs, direct):
         np.testing.assert_array_equal(got.time.mjd, want.time.mjd)
@@ -376,7 +362,33 @@ def test_combine_bands_refuses_mixed_objects_and_empty_input():
         combine_bands(lk.LightCurveCollection([]))
 
 
-def test_results_tables_pass_through_unchanged(kq_uma):
+def test_canonical_tables_pass_through_unchanged(kq_uma):
     shaped = tables.shape_detections(kq_uma)
     assert tables.ensure_detections(shaped) is shaped
     assert [len(x) for x in to_lightcurves(shaped)] == [len(x) for x in to_lightcurves(kq_uma)]
+
+
+# --- one conversion for plots and period search ------------------------------------------------
+
+def test_as_collection_of_a_table_a_curve_a_collection_and_a_list(kq_uma):
+    lcs = as_collection(kq_uma)
+    assert isinstance(lcs, PS1LightCurveCollection) and lcs.filters == ["g", "r", "z", "y"]
+    assert as_collection(kq_uma, quality_bitmask="none")["z"].meta["N_MASKED"] == 0
+    assert as_collection(lcs) is lcs
+    plain = lk.LightCurveCollection([lcs["g"], lcs["r"]])
+    assert as_collection(plain) is plain
+    one = as_collection(lcs["r"])
+    assert isinstance(one, PS1LightCurveCollection) and one["r"] is lcs["r"]
+    assert as_collection([lcs["g"], lcs["y"]]).filters == ["g", "y"]
+    combined = combine_bands(lcs)
+    assert as_collection(combined)[0] is combined
+
+
+def test_as_collection_refuses_what_it_cannot_convert(kq_uma):
+    lcs = to_lightcurves(kq_uma)
+    with pytest.raises(TypeError, match="only apply when converting a detections table"):
+        as_collection(lcs, quality_bitmask="none")
+    with pytest.raises(TypeError, match=r"index it by objID"):
+        as_collection(to_lightcurves_by_object(kq_uma))
+    with pytest.raises(TypeError, match="not ndarray"):
+        as_collection(np.zeros(3))
