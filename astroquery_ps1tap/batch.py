@@ -271,7 +271,6 @@ class CallScope:
             with self._lock:
                 self.threads.discard(thread)
 
-
     def _failed(self, error):
         """Count a failed batch; trip the circuit breaker after ``breaker`` in a row.
 

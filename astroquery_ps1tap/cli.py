@@ -228,7 +228,8 @@ def _read_ids(path):
         with open(path) as handle:
             return [line.split("#")[0].strip() for line in handle if line.split("#")[0].strip()]
     except (OSError, UnicodeDecodeError) as exc:
-        raise _LocalFile(f"cannot read the objID file {path}: {getattr(exc, 'strerror', None) or exc}") from None
+        reason = getattr(exc, "strerror", None) or exc
+        raise _LocalFile(f"cannot read the objID file {path}: {reason}") from None
 
 
 def _quality(text):

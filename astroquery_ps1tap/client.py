@@ -378,7 +378,8 @@ def _report_failures(detections, fetched, on_error):
         tried = [error for error in errors if not isinstance(error, BatchNotRun)]
         not_run = len(errors) - len(tried)
         plural = "es" if fetched.n_batches > 1 else ""
-        message = f"{len(errors)} of {fetched.n_batches} batch{plural} failed ({len(failed)} of {total} objIDs"
+        message = (f"{len(errors)} of {fetched.n_batches} batch{plural} failed ({len(failed)} of "
+                   f"{total} objIDs")
         if tried:
             message += f"; first error, after retries: {tried[0]}"
         if not_run:

@@ -321,7 +321,8 @@ def looks_like_coordinates(text):
     """Whether ``text`` is meant as a position (else it is taken for a name to resolve).
 
     Text made only of numbers, signs, colons (and a leading ``J``) is a position even when it
-    cannot be read (digits alone are an objID), so that `parse_position` says why instead of a name resolver being asked.
+    cannot be read (digits alone are an objID), so that `parse_position` says why instead of a
+    name resolver being asked.
     """
     if is_objid(text):
         return False

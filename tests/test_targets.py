@@ -85,8 +85,6 @@ class TestObjIDs:
             targets.parse_objids(MaskedColumn([1, 2], mask=[False, True]))
 
 
-
-
 class TestTextPositions:
     """Text is read as astropy's SkyCoord reads it; without units, sexagesimal RA is in hours (as
     SIMBAD and catalogues print it) and decimal RA in degrees; what stays ambiguous is refused."""

@@ -295,7 +295,8 @@ class RetryingSession(requests.Session):
                     continue
                 if limit is not None:
                     limit.check(what)
-                if isinstance(exc, (requests.Timeout, urllib3.exceptions.TimeoutError)) or "timed out" in str(exc):
+                if (isinstance(exc, (requests.Timeout, urllib3.exceptions.TimeoutError))
+                        or "timed out" in str(exc)):
                     raise TimeoutError(f"{what}: no answer within {kwargs['timeout']:g} s "
                                        f"(after {attempt + 1} tries): {exc}") from exc
                 raise RemoteServiceError(f"{what} failed after {attempt + 1} tries: {exc}") from exc

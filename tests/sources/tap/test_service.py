@@ -136,4 +136,3 @@ class TestRetryingSession:
         finally:
             _Flaky.failures = 2
         assert seen["timeout"] == 4.5
-

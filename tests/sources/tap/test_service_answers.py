@@ -108,21 +108,25 @@ class TestOddVOTables:
         assert client(server, tmp_path).query_tap(QUERY, cache=False)["filterID"].tolist() == [1, 2, 3]
 
     def test_a_status_that_is_not_a_tap_status_is_named(self, serve, tmp_path):
-        server = serve({"POST /tap/sync": [(200, {}, votable(status='<INFO name="QUERY_STATUS" value="MAYBE"/>'))]})
+        maybe = votable(status='<INFO name="QUERY_STATUS" value="MAYBE"/>')
+        server = serve({"POST /tap/sync": [(200, {}, maybe)]})
         with pytest.raises(RemoteServiceError, match="QUERY_STATUS 'MAYBE', which is not a TAP status"):
             client(server, tmp_path).query_tap(QUERY, cache=False)
 
     def test_an_error_after_the_rows_is_the_service_failing_not_the_query(self, serve, tmp_path):
         trailer = '<INFO name="QUERY_STATUS" value="ERROR">Query timed out after 1800 s</INFO>'
         server = serve({"POST /tap/sync": [(200, {}, votable(trailer=trailer))]})
-        with pytest.raises(RemoteServiceError, match="failed while sending the result: Query timed out") as error:
+        with pytest.raises(RemoteServiceError,
+                           match="failed while sending the result: Query timed out") as error:
             client(server, tmp_path).query_tap(QUERY, cache=False)
         assert not isinstance(error.value, InvalidQueryError)
 
     def test_a_web_page_is_reported_by_its_words_and_asked_again_with_back_off(self, serve, tmp_path):
-        page = b"<html><head><style>p {}</style></head><body><p>Down for maintenance until 14:00</p></body></html>"
+        page = (b"<html><head><style>p {}</style></head>"
+                b"<body><p>Down for maintenance until 14:00</p></body></html>")
         server = serve({"POST /tap/sync": [(200, {"Content-Type": "text/html"}, page)]})
-        with pytest.raises(RemoteServiceError, match="sent a web page, not a VOTable: Down for maintenance until 14:00$"):
+        with pytest.raises(RemoteServiceError,
+                           match="sent a web page, not a VOTable: Down for maintenance until 14:00$"):
             client(server, tmp_path).query_tap(QUERY, cache=False)
         times = [t for t, _, _ in server.seen]
         assert len(times) == 3  # the first try and 2 retries
@@ -168,7 +172,8 @@ class TestRedirects:
 
 # ---- async jobs ------------------------------------------------------------------------------
 JOB = """<?xml version="1.0" encoding="UTF-8"?>
-<uws:job xmlns:uws="http://www.ivoa.net/xml/UWS/v1.0" xmlns:xlink="http://www.w3.org/1999/xlink" version="1.1">
+<uws:job xmlns:uws="http://www.ivoa.net/xml/UWS/v1.0" \
+xmlns:xlink="http://www.w3.org/1999/xlink" version="1.1">
 <uws:jobId>j1</uws:jobId><uws:phase>{phase}</uws:phase><uws:results/></uws:job>"""
 LONG_REASON = ("Query Error: column 'gmeanpsfmg' could not be located in table metadata; "
                + "the rest of this message is long and must arrive whole " * 12 + "THE END")

@@ -249,14 +249,16 @@ class TestTruncationReports:
         assert f"the detection measurements of objID {KQ.objid} in bands 'g'" in message
         assert "larger conf.row_limit" in message
         assert "bands=" not in message.split("incomplete.")[1] and "min_qf" not in message
-        with conf.set_temp("row_limit", 3), pytest.warns(MaxResultsWarning, match="one filter at a time.*min_qf=0.9"):
+        with conf.set_temp("row_limit", 3), \
+                pytest.warns(MaxResultsWarning, match="one filter at a time.*min_qf=0.9"):
             ps1.get_detections(KQ.objid, cache=False)
 
 
 class TestFailuresOfOneObject:
     def test_one_objects_failure_is_that_objects(self, ps1, proxy):
         proxy.inject(http_error(500, body="overloaded"), times=None, match="POST /tap/sync")
-        with pytest.raises(PartialResultError, match=rf"^objID {KQ.objid} could not be fetched: .*overloaded"):
+        with pytest.raises(PartialResultError,
+                           match=rf"^objID {KQ.objid} could not be fetched: .*overloaded"):
             ps1.get_detections(KQ.objid, cache=False)
         with pytest.raises(PartialResultError, match=rf"^objID {KQ.objid} could not be fetched"):
             ps1.get_lightcurves(KQ.objid, cache=False)
