@@ -279,6 +279,7 @@ class RetryingSession(requests.Session):
                 response = super().request(method, url, *args, stream=True, **kwargs)
                 if not stream:
                     _read_body(response, limit, what)  # whole body here: cut-off answers are retried
+                    _ACTIVE.pop(threading.get_ident(), None)  # idle now: a stop leaves it alone
             except requests.TooManyRedirects as exc:
                 raise RemoteServiceError(f"{what}: the service sent redirects in a loop ({exc}); "
                                          "check the server URL") from None
@@ -312,14 +313,20 @@ class RetryingSession(requests.Session):
             return response
 
     def cleanup(self, method, url, **kwargs):
-        """One request that must be tried even after a stop (deleting an async job): no
-        retries, a short timeout, no deadline; errors are returned, not raised."""
+        """One request that must be tried even after a stop (deleting an async job): a short
+        timeout, no deadline, tried twice at most; errors are returned, not raised."""
         self._local.cleanup, deadline = True, self.deadline
         self.deadline = None
         try:
-            return self.request(method, url, timeout=min(self.timeout, _CLEANUP_TIMEOUT), **kwargs)
-        except (RemoteServiceError, TimeoutError) as exc:
-            return exc
+            for attempt in range(2):  # once more on a connection a stop broke off
+                try:
+                    return self.request(method, url, timeout=min(self.timeout, _CLEANUP_TIMEOUT),
+                                        **kwargs)
+                except TimeoutError as exc:
+                    return exc
+                except RemoteServiceError as exc:
+                    outcome = exc
+            return outcome
         finally:
             self._local.cleanup, self.deadline = False, deadline
 
