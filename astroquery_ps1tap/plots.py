@@ -256,11 +256,14 @@ def plot_combined(data, period, epoch=None, *, column="dmag", cycles=2, ax=None,
                        errorbars=errorbars, title=title)
 
 
-def plot_periodogram(result, *, ax=None, mark=True):
+def plot_periodogram(result, *, ax=None, mark=True, n_candidates=5):
     """Plot the power of a `~astroquery_ps1tap.periods.PeriodResult` against period (log scale).
 
-    The periodogram's best period is marked (dashed), and the adopted period if the
-    eclipsing-binary rule doubled it (dotted).
+    The peaks are marked from above, never covered: the chosen periodogram peak by a filled
+    triangle, the other top candidates (``result.candidates``, up to ``n_candidates``) by open
+    ones, and the adopted period, when the search doubled it, by a star; the legend, above the
+    axes, gives their periods.  A new figure uses constrained layout, so the labels stay inside
+    it.
 
     Returns
     -------
@@ -272,22 +275,40 @@ def plot_periodogram(result, *, ax=None, mark=True):
     >>> matplotlib.use("Agg")
     >>> from astroquery_ps1tap.periods import find_period, simulate_detections
     >>> ax = plot_periodogram(find_period(simulate_detections("rrlyrae", 0.48636), eclipsing=False))
-    >>> ax.get_xscale()
-    'log'
+    >>> ax.get_xscale(), ax.get_legend().get_texts()[0].get_text()
+    ('log', 'peak 0.486365 d')
     """
     import matplotlib.pyplot as plt
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 3.5))
-    ax.plot(1.0 / result.frequency, result.power_spectrum, color="k", linewidth=0.6)
+        _, ax = plt.subplots(figsize=(8, 3.5), layout="constrained")
+    periods = 1.0 / result.frequency
+    ax.plot(periods, result.power_spectrum, color="0.35", linewidth=0.5)
     ax.set_xscale("log")
+    ax.set_xlim(periods.min(), periods.max())
     ax.set_xlabel("period (d)")
     ax.set_ylabel(f"multi-band power (nterms={result.nterms})")
+    top = max(float(np.max(result.power_spectrum)) if len(result.power_spectrum) else 0.0,
+              float(np.max(result.candidates["power"])) if len(result.candidates) else 0.0, 1e-3)
+    lift = 0.06 * top                                # markers sit this far above their peak
+    ax.set_ylim(0, 1.25 * top)
     if mark:
+        cand = result.candidates[:n_candidates]
+        cand_p = result.best_periods[:n_candidates].to_value("d")
         best = result.periodogram_period.to_value("d")
-        ax.axvline(best, color="tab:blue", linestyle="--", linewidth=0.8,
-                   label=f"peak {best:.6g} d")
+        others = ~np.isclose(cand_p, best, rtol=1e-9)
+        ax.plot([best], [result.power + lift], linestyle="none", marker="v", markersize=8,
+                color="tab:red", label=f"peak {best:.6g} d")
+        if others.any():
+            listed = ", ".join(f"{p:.4g}" for p in sorted(cand_p[others]))
+            ax.plot(cand_p[others], np.asarray(cand["power"])[others] + lift, linestyle="none",
+                    marker="v", markersize=6, markerfacecolor="none", color="tab:blue",
+                    label=f"candidates {listed} d")
         if result.doubled:
-            ax.axvline(result.period.to_value("d"), color="tab:red", linestyle=":",
-                       label=f"adopted {result.period.to_value('d'):.6g} d")
-        ax.legend(loc="best", fontsize="small")
+            adopted = result.period.to_value("d")
+            at = np.interp(np.log(adopted), np.log(periods[::-1]), result.power_spectrum[::-1])
+            ax.plot([adopted], [at + lift], linestyle="none", marker="*", markersize=11,
+                    color="tab:orange", label=f"adopted {adopted:.6g} d (doubled)")
+        # above the axes, where it hides no peak (constrained layout makes room)
+        ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncol=3, fontsize="small",
+                  frameon=False, borderaxespad=0.2)
     return ax

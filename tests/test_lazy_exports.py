@@ -41,14 +41,15 @@ def test_top_level_names_load_their_module_on_first_use():
         "from astroquery_ps1tap import to_lightcurves, combine_bands\n"
         "import astroquery_ps1tap.lightcurves as lc\n"
         "after = 'lightkurve' in sys.modules\n"
-        "from astroquery_ps1tap import find_period, plot_lightcurves\n"
+        "from astroquery_ps1tap import find_period, find_periods, plot_lightcurves\n"
         "import astroquery_ps1tap.periods as periods, astroquery_ps1tap.plots as plots\n"
         "same = [to_lightcurves is lc.to_lightcurves, combine_bands is lc.combine_bands,\n"
-        "        find_period is periods.find_period, plot_lightcurves is plots.plot_lightcurves]\n"
+        "        find_period is periods.find_period, find_periods is periods.find_periods,\n"
+        "        plot_lightcurves is plots.plot_lightcurves]\n"
         "print(json.dumps({'listed': listed, 'before': before, 'lightkurve': after,\n"
         "                  'same': same}))")
     assert found == {"listed": ["to_lightcurves", "find_period", "plot_lightcurves"],
-                     "before": False, "lightkurve": True, "same": [True] * 4}
+                     "before": False, "lightkurve": True, "same": [True] * 5}
 
 
 def test_an_unknown_name_is_still_an_attribute_error():

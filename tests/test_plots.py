@@ -101,8 +101,13 @@ def test_periodogram_plot_marks_the_doubling():
     det = simulate_detections("eclipsing", 3.6071431, depths=(0.6, 0.25), seed=0)
     result = find_period(det)
     ax = plot_periodogram(result)
-    assert ax.get_xscale() == "log"
-    assert len(ax.lines) == 3 and result.doubled               # curve, peak, adopted period
+    assert ax.get_xscale() == "log" and result.doubled
+    curve, peak, candidates, adopted = ax.lines
+    x, y = peak.get_data()                         # the chosen peak is marked above, not covered
+    assert x[0] == result.periodogram_period.to_value("d") and y[0] > result.power
+    assert len(candidates.get_xdata()) == len(result.candidates) - 1
+    assert adopted.get_xdata()[0] == result.period.to_value("d")
+    assert ax.get_ylim()[1] > y[0]
 
 
 def test_lightkurves_own_plots_still_work():
