@@ -1,11 +1,14 @@
-"""Pan-STARRS1 DR2 through MAST's TAP service, astroquery style.
+"""Pan-STARRS1 DR2 through MAST's TAP service or PS1's HATS catalogs, astroquery style.
 
->>> from astroquery_ps1tap import PanstarrsTap, PanstarrsTapClass, conf
+>>> from astroquery_ps1tap import PanstarrsTap, PanstarrsTapClass, PanstarrsHats, conf
 
 ``PanstarrsTap`` is a ready client for ``conf.server`` (or the ``PS1TAP_SERVER`` environment
-variable); ``PanstarrsTapClass(server=...)`` makes one for another service.  Light-curve adapters,
-plots and period search live in `astroquery_ps1tap.lightcurves`, `astroquery_ps1tap.plots` and
-`astroquery_ps1tap.periods`; they import lightkurve and matplotlib only when used.
+variable); ``PanstarrsTapClass(server=...)`` makes one for another service.  ``PanstarrsHats``
+reads the same data from PS1's HATS catalogs with LSDB (``pip install "astroquery_ps1tap[hats]"``;
+``conf.hats_path`` or ``PS1HATS_PATH``), with the same methods and the same tables.
+Light-curve adapters, plots and period search (`astroquery_ps1tap.lightcurves`,
+`astroquery_ps1tap.plots`, `astroquery_ps1tap.periods`) are also top-level names that import
+lightkurve and matplotlib only when first used.
 """
 from astropy import config as _config
 
@@ -17,7 +20,8 @@ class Conf(_config.ConfigNamespace):
 
     server = _config.ConfigItem(
         "https://mast.stsci.edu/vo-tap/api/v0.1/ps1dr2",
-        "Base URL of the PS1 DR2 TAP service (the PS1TAP_SERVER environment variable overrides it).")
+        "Base URL of the PS1 DR2 TAP service, or a MAST service name: 'ps1dr2' (legacy) or "
+        "'mast_catalogs' (newer). The PS1TAP_SERVER environment variable overrides it.")
     timeout = _config.ConfigItem(
         60.0, "Seconds allowed to connect, and between bytes of an answer, for each HTTP request.")
     row_limit = _config.ConfigItem(
@@ -34,13 +38,22 @@ class Conf(_config.ConfigNamespace):
     upload_chunk_size = _config.ConfigItem(
         500, "Most objIDs sent as an uploaded table in one query (services that accept uploads).")
     max_workers = _config.ConfigItem(4, "Batches of a multi-object request run at once.")
+    hats_path = _config.ConfigItem(
+        "s3://stpubdata/panstarrs/ps1/public/hats",
+        "Root of PS1 DR2's HATS catalogs (otmo, detection, forced_mean_object) for PanstarrsHats; "
+        "the PS1HATS_PATH environment variable overrides it.")
+    schema = _config.ConfigItem(
+        ["auto", "dbo", "ps1_dr2"],
+        "PS1 schema to query: 'dbo' (MAST's legacy service), 'ps1_dr2' (its newer one), or 'auto': "
+        "the one the service has, learnt from its TAP_SCHEMA ('dbo' where it has both).")
 
 
 conf = Conf()
 
+from .sources.hats import PanstarrsHats, PanstarrsHatsClass  # noqa: E402  (lsdb loads on first use)
 from .sources.tap import PanstarrsTap, PanstarrsTapClass  # noqa: E402
 
-__all__ = ["PanstarrsTap", "PanstarrsTapClass", "Conf", "conf"]
+__all__ = ["PanstarrsTap", "PanstarrsTapClass", "PanstarrsHats", "PanstarrsHatsClass", "Conf", "conf"]
 
 
 # --- Lazy top-level exports --------------------------------------------------------------------

@@ -75,7 +75,10 @@ def _parser():
     parser = argparse.ArgumentParser(
         prog="ps1tap", description="Pan-STARRS1 DR2 through MAST's TAP service.",
         epilog="The server is --server, else $PS1TAP_SERVER, else MAST.")
-    parser.add_argument("--server", help="TAP base URL (default: $PS1TAP_SERVER or MAST)")
+    parser.add_argument("--server", help="TAP base URL, or a MAST service: ps1dr2 (legacy) or "
+                        "mast_catalogs (newer) (default: $PS1TAP_SERVER or MAST's ps1dr2)")
+    parser.add_argument("--schema", choices=("dbo", "ps1_dr2"),
+                        help="PS1 schema to query (default: the one the service has; dbo if both)")
     parser.add_argument("--timeout", type=_positive, help="seconds per HTTP request")
     parser.add_argument("--no-cache", action="store_true", help="do not use the on-disk cache")
     parser.add_argument("-q", "--quiet", action="store_true", help="no status messages")
@@ -161,7 +164,7 @@ def main(argv=None):
             from . import PanstarrsTapClass
 
             _check_options(args)  # every option, before any request
-            client = PanstarrsTapClass(server=args.server, timeout=args.timeout)
+            client = PanstarrsTapClass(server=args.server, schema=args.schema, timeout=args.timeout)
             status(f"server {client.server}")
             return _COMMANDS[args.command](client, args, status)
         except _Empty as exc:

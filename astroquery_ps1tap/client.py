@@ -112,7 +112,8 @@ class PS1Client:
                          **options)
         if options.get("get_query_payload"):
             return raw
-        return tables.add_separation(tables.shape(raw, table), ra, dec)
+        served = schema.resolve_table(table, getattr(self.source, "schema", None))  # as queried
+        return tables.add_separation(tables.shape(raw, served), ra, dec)
 
     def query_object(self, object_name, radius=1 * u.arcsec, **kwargs):
         """Objects near a named target: the name is resolved (Sesame), then as `query_region`.

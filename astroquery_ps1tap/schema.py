@@ -6,6 +6,12 @@ the flag bits.  Everything here is read from ``data/ps1dr2_schema.json`` (built 
 service has returned the same columns in different letter case and with wrong units over time (see
 the developer notes), so results are shaped against this schema.
 
+MAST serves PS1 DR2 in two schemas (`SCHEMAS`): ``dbo`` (the legacy service, CasJobs names such as
+``dbo.MeanObjectView``) and ``ps1_dr2`` (the newer, Postgres-backed service, snake_case names such
+as ``ps1_dr2.mean_object``).  A ``ps1_dr2`` table has the rows and columns of one ``dbo`` table,
+sometimes with a few more (``data/ps1_dr2_tables.json``); `resolve_table` turns any table name or
+alias into its name in either schema.  Column names are the same in both.
+
 Look-ups are case-insensitive and return the canonical spelling; unknown names raise
 `~astroquery.exceptions.InvalidQueryError` with a "did you mean" suggestion.
 """
@@ -18,7 +24,8 @@ from pathlib import Path
 
 from astroquery.exceptions import InvalidQueryError
 
-__all__ = ["FILTERS", "FILTER_IDS", "TABLE_ALIASES", "Column", "tables", "resolve_table",
+__all__ = ["FILTERS", "FILTER_IDS", "SCHEMAS", "DEFAULT_SCHEMA", "MAST_SERVICES", "TABLE_ALIASES",
+           "Column", "tables", "resolve_table", "schema_of", "parse_schema", "ps1_dr2_table_seen",
            "columns", "resolve_column", "INFO_FLAGS", "AB_ZEROPOINT", "MAG_ERR_FACTOR", "NUMPY_TYPES",
            "INTEGER_TYPES", "flux_to_mag", "mag_to_flux", "DETECTION_SELECT", "FORCED_SELECT",
            "MEAN_SELECT", "LIGHTCURVE_MEAN_SELECT", "PHOTOMETRY_TABLES", "MEASUREMENT_KEYS",
@@ -76,7 +83,22 @@ def mag_to_flux(mag):
     return 10 ** (-0.4 * (np.asarray(mag, dtype=float) - AB_ZEROPOINT))
 
 
-#: Short names accepted wherever a table is asked for.
+#: The schemas PS1 DR2 is served in: MAST's legacy service (``dbo``) and its newer one (``ps1_dr2``).
+SCHEMAS = ("dbo", "ps1_dr2")
+#: The schema used where a service has both (the one MAST's "PS1 DR2 TAP" tutorial uses).
+DEFAULT_SCHEMA = "dbo"
+
+#: MAST's TAP services with PS1 DR2, by name: ``ps1dr2`` (legacy, schema ``dbo``) and
+#: ``mast_catalogs`` (newer, Postgres-backed, schema ``ps1_dr2`` among MAST's other catalogues).
+#: MAST states for both: at most 100,000 rows per query (the default and the maximum), async
+#: jobs of at most 1,200 s, about 5 queries at once; neither declares a table upload method.
+MAST_SERVICES = {
+    "ps1dr2": "https://mast.stsci.edu/vo-tap/api/v0.1/ps1dr2",
+    "mast_catalogs": "https://mast.stsci.edu/vo-tap/api/v0.1/mast_catalogs",
+}
+
+#: Short names accepted wherever a table is asked for (their ``dbo`` tables; `resolve_table`
+#: gives the ``ps1_dr2`` equivalents).
 TABLE_ALIASES = {
     "mean": "dbo.MeanObjectView",
     "stack": "dbo.StackObjectView",
@@ -137,46 +159,110 @@ Column = namedtuple("Column", "name dbtype unit description")
 Column.__doc__ = """One column of a PS1 DR2 table: canonical name, database type, unit string, description."""
 
 
+def _data(name):
+    return json.loads((Path(__file__).with_name("data") / name).read_text())
+
+
 @functools.lru_cache(maxsize=None)
 def _schema():
-    path = Path(__file__).with_name("data") / "ps1dr2_schema.json"
-    raw = json.loads(path.read_text())
+    raw = _data("ps1dr2_schema.json")
     return {table: {c[0].lower(): Column(*c) for c in cols} for table, cols in raw.items()}
+
+
+@functools.lru_cache(maxsize=None)
+def _ps1_dr2_tables():
+    return _data("ps1_dr2_tables.json")
+
+
+@functools.lru_cache(maxsize=None)
+def _equivalents():
+    """``{table: {schema: the table serving its purpose in that schema}}``.
+
+    A ``ps1_dr2`` table stands for the ``dbo`` table it is the same as (``same_as``) and for the
+    ``dbo`` tables listed in ``stands_for`` (``forced_mean_object``, which has positions, for
+    ``ForcedMeanObjectView``); back in ``dbo`` it is its ``same_as`` table.
+    """
+    pairs = {}
+    for new, spec in _ps1_dr2_tables().items():
+        for old in [spec["same_as"]] + spec.get("stands_for", []):
+            pairs[old] = {"dbo": old, "ps1_dr2": new}
+        pairs[new] = {"dbo": spec["same_as"], "ps1_dr2": new}
+    return pairs
 
 
 @functools.lru_cache(maxsize=None)
 def _table_index():
     index = {}
-    for table in _schema():
+    for table in sorted(_schema()):  # dbo first: a bare name both schemas have means the dbo one
         index[table.lower()] = table
         index.setdefault(table.split(".", 1)[1].lower(), table)
     return index
 
 
-def tables():
-    """Return the qualified names of all tables the service publishes (``dbo.MeanObjectView``, ...)."""
-    return sorted(_schema())
+def schema_of(table):
+    """The schema of a qualified table name (``"dbo"`` or ``"ps1_dr2"``)."""
+    return table.split(".", 1)[0]
+
+
+def parse_schema(name):
+    """``name`` if it is one of `SCHEMAS` (any case), else an `InvalidQueryError` naming them.
+
+    Examples
+    --------
+    >>> parse_schema("PS1_DR2")
+    'ps1_dr2'
+    """
+    key = name.strip().lower() if isinstance(name, str) else name
+    if key not in SCHEMAS:
+        raise InvalidQueryError(f"schema must be one of {', '.join(map(repr, SCHEMAS))}, got {name!r}")
+    return key
+
+
+def tables(schema=None):
+    """Return the qualified names of the tables known in ``schema`` (default: both schemas).
+
+    Examples
+    --------
+    >>> len(tables("dbo")), tables("ps1_dr2")[:2]
+    (64, ['ps1_dr2.detection', 'ps1_dr2.forced_mean_object'])
+    """
+    names = sorted(_schema())
+    return names if schema is None else [t for t in names if schema_of(t) == parse_schema(schema)]
+
+
+def ps1_dr2_table_seen(table):
+    """Whether a ``ps1_dr2`` table was seen in MAST's own material (False: its name is inferred)."""
+    return bool(_ps1_dr2_tables()[table]["seen"])
 
 
 def _suggest(word, candidates):
-    lookup = {c.lower(): c for c in candidates}
+    lookup = {}
+    for c in candidates:
+        lookup.setdefault(c.lower(), c)  # the first spelling (dbo's) of a name both schemas have
     close = difflib.get_close_matches(word.lower(), list(lookup), n=3, cutoff=0.6)
     return ", ".join(repr(lookup[c]) for c in close)
 
 
-def resolve_table(name):
-    """Return the canonical qualified name of a table.
+def resolve_table(name, schema=None):
+    """Return the canonical qualified name of a table, in ``schema`` if given.
+
+    This is the one place table names are resolved: every alias and table name, of either schema,
+    goes through it.
 
     Parameters
     ----------
     name : str
         A short alias (``"mean"``, ``"stack"``, ``"forced_mean"``, ``"detection"``, ``"forced"``),
-        or a table name with or without ``dbo.``, in any letter case.
+        or a table name of either schema, qualified or not, in any letter case.
+    schema : {"dbo", "ps1_dr2"} or None
+        Give the table's name in this schema (the equivalent table when ``name`` is of the other
+        one); None: as named (aliases name ``dbo`` tables).
 
     Raises
     ------
     astroquery.exceptions.InvalidQueryError
-        If the table is unknown; the message suggests close names.
+        If the table is unknown (the message suggests close names), or has no equivalent in
+        ``schema``.
 
     Examples
     --------
@@ -184,19 +270,31 @@ def resolve_table(name):
     'dbo.MeanObjectView'
     >>> resolve_table("DETECTION")
     'dbo.Detection'
+    >>> resolve_table("mean", "ps1_dr2"), resolve_table("ps1_dr2.stack_object", "dbo")
+    ('ps1_dr2.mean_object', 'dbo.StackObjectView')
     """
     if not isinstance(name, str):
         raise InvalidQueryError(f"table must be a string, got {name!r}")
     key = name.strip().lower()
     if key in TABLE_ALIASES:
-        return TABLE_ALIASES[key]
+        table = TABLE_ALIASES[key]
+    else:
+        try:
+            table = _table_index()[key]
+        except KeyError:
+            hint = _suggest(key.split(".")[-1],
+                            [t.split(".", 1)[1] for t in tables()] + list(TABLE_ALIASES))
+            raise InvalidQueryError(
+                f"unknown table {name!r}" + (f"; did you mean {hint}?" if hint else "")
+                + " (list_tables() lists them)") from None
+    if schema is None or schema_of(table) == parse_schema(schema):
+        return table
     try:
-        return _table_index()[key]
+        return _equivalents()[table][schema]
     except KeyError:
-        hint = _suggest(key.split(".")[-1], list(TABLE_ALIASES) + [t.split(".", 1)[1] for t in _schema()])
         raise InvalidQueryError(
-            f"unknown table {name!r}" + (f"; did you mean {hint}?" if hint else "")
-            + " (list_tables() lists them)") from None
+            f"{table} has no equivalent in schema {schema!r}; the {schema} tables known are: "
+            f"{', '.join(tables(schema))}") from None
 
 
 def columns(table):

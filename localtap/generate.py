@@ -31,9 +31,12 @@ from pathlib import Path
 
 import numpy as np
 
+if __package__:                 # imported as localtap.generate (repository root importable)
+    from . import sample
+else:                           # run as a script: its own directory is on sys.path
+    import sample
+
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))
-import sample  # noqa: E402
 
 SCHEMA_PATH = HERE.parent / "astroquery_ps1tap" / "data" / "ps1dr2_schema.json"
 REAL = HERE / "realrows"
@@ -55,6 +58,16 @@ INFOFLAGS = np.array([102760517, 102760517, 102760517, 102760517, 102760453, 102
 INFOFLAG3 = np.array([7374912, 7374912, 7374912, 124815424, 40929344, 57706560, 74483776,
                       124782656, 7342144, 108038208], dtype=np.int32)
 DEG = np.pi / 180.0
+
+
+class SampleError(RuntimeError):
+    """The generated data break a fact the sample promises (``sample.py``)."""
+
+
+def require(condition, message):
+    """Raise SampleError(message) unless condition holds (a check that ``python -O`` keeps)."""
+    if not bool(condition):
+        raise SampleError(message)
 
 
 def flux_of(mag):
@@ -124,7 +137,9 @@ def write_pgcopy(outdir, table, schema, data, nrows):
         if name in data:
             if dbtype == "STRING":
                 arr = np.asarray(data[name])
-                assert arr.dtype.kind == "S", (table, name)
+                if arr.dtype.kind != "S":
+                    raise TypeError(f"{table}.{name}: strings must be a numpy bytes array or "
+                                    f"a list of str, not {arr.dtype}")
                 fields.append((name, arr.dtype))
             else:
                 fields.append((name, PGTYPE[dbtype]))
@@ -150,10 +165,43 @@ def write_pgcopy(outdir, table, schema, data, nrows):
 # ------------------------------------------------------------------------------------------
 # Sky, identifiers, cadence
 # ------------------------------------------------------------------------------------------
+#: Height of PS1's declination zones in degrees (MAST, "PS1 Object Identifiers").
+ZONE_HEIGHT = 0.0083333
+
+
 def objid_for(ra, dec):
-    """PS1's objID scheme: floor((dec+90)*120) * 1e13 + ra * 1e10."""
-    zone = np.floor((np.asarray(dec) + 90.0) * 120.0).astype(np.int64)
-    return zone * 10**13 + np.round(np.asarray(ra) * 1e10).astype(np.int64)
+    """objIDs by MAST's definition ("PS1 Object Identifiers") from positions in degrees.
+
+    With ``z = (dec + 90) / 0.0083333``, ``zid = floor(z)`` and ``zresid = z - zid``:
+    ``objID = zid * 10**13 + floor(ra * 10**6) * 10**4 + floor(zresid * 10**4)``.  The real stars'
+    and M87 rows' objIDs follow it (from their positions when the IDs were made); the package
+    decodes it independently (``astroquery_ps1tap.sources.hats``), so the sample tests that.
+
+    >>> int(objid_for(139.33446271609, 68.63508880829)[()])   # KQ UMa's mean position
+    190361393344622868
+    """
+    z = (np.asarray(dec, dtype=np.float64) + 90.0) / ZONE_HEIGHT
+    zid = np.floor(z)
+    resid = np.floor((z - zid) * 10**4).astype(np.int64)
+    ra_digits = np.floor(np.asarray(ra, dtype=np.float64) * 10**6).astype(np.int64)
+    return zid.astype(np.int64) * 10**13 + ra_digits * 10**4 + resid
+
+
+def make_unique(objid, fixed):
+    """objIDs made unique: a generated ID equal to an earlier one (or to a real one, ``fixed``)
+    moves up by one in its last digit (3 mas of declination) until it is free.  Returns a copy."""
+    objid = np.array(objid, dtype=np.int64)
+    fixed = np.asarray(fixed, dtype=bool)
+    if len(np.unique(objid[fixed])) != fixed.sum():
+        raise SampleError("two real rows share an objID")
+    while True:
+        order = np.lexsort((~fixed, objid))         # per ID: real rows first, then by position
+        ids = objid[order]
+        again = np.zeros(len(ids), dtype=bool)
+        again[1:] = ids[1:] == ids[:-1]
+        if not again.any():
+            return objid
+        objid[order[again]] += 1
 
 
 def random_in_annulus(rng, n, ra0, dec0, r_in, r_out):
@@ -352,15 +400,6 @@ def force_total(rng, counts, n_exp, target):
     return counts
 
 
-class Catalog:
-    """Accumulates objects (ObjectThin/MeanObject/Stack/ForcedMean) and their detections."""
-
-    def __init__(self):
-        self.obj = []        # list of dicts of arrays
-        self.det = []
-        self.fwm = []
-
-
 def assign_epochs(rng, counts, exposures):
     """Pick which exposures detect each object: returns (object index, exposure index)."""
     oi, ei = [], []
@@ -508,11 +547,15 @@ class Sky:
         self.n = 0
         self.n_exp = 0
 
-    def add_objects(self, objID, ra, dec, mags, is_gal, counts, n_warps, mean_override=None):
+    def add_objects(self, objID, ra, dec, mags, is_gal, counts, n_warps, mean_override=None,
+                    real=False):
+        """real: bool or per-object bools, True where objID is a real PS1 objID (kept as is)."""
         n = len(objID)
         if mean_override is None:
             mean_override = np.full((n, 5), np.nan)
-        self.objects.append(dict(objID=np.asarray(objID, dtype=np.int64), ra=np.asarray(ra),
+        self.objects.append(dict(objID=np.asarray(objID, dtype=np.int64),
+                                 real=np.broadcast_to(np.asarray(real, dtype=bool), (n,)),
+                                 ra=np.asarray(ra),
                                  dec=np.asarray(dec), mags=mags, is_gal=is_gal,
                                  counts=counts, n_warps=np.broadcast_to(n_warps, (n, 5)),
                                  mean_override=mean_override))
@@ -572,10 +615,10 @@ def forced_rows(rng, objid, ra, dec, oi, exposures, ei, ftrue, qf=None):
 
 
 def add_field(rng, sky, objid, ra, dec, mags, is_gal, counts, exposures, mean_override=None,
-              forced=None):
+              forced=None, real=False):
     """Objects with their detections (and forced photometry for indices ``forced``)."""
     n_warps = np.array([len(exposures.band_index(b)) for b in range(5)])
-    off = sky.add_objects(objid, ra, dec, mags, is_gal, counts, n_warps, mean_override)
+    off = sky.add_objects(objid, ra, dec, mags, is_gal, counts, n_warps, mean_override, real)
     eoff = sky.add_exposures(exposures)
     oi, ei = assign_epochs(rng, counts, exposures)
     d = detection_rows(rng, objid, ra, dec, oi, exposures, ei, mags, is_gal)
@@ -600,8 +643,9 @@ def m87_field(rng, sky):
     rdec = np.array([float(r["DecMean"]) for r in real])
     rcounts = np.array([[int(r["n" + b]) for b in BANDS] for r in real])
     rmean = np.array([[float(r[b + "MeanPSFMag"]) for b in BANDS] for r in real])
-    assert (angsep(rra, rdec, sample.M87_RA, sample.M87_DEC) < sample.M87_RADIUS).all()
-    assert (rcounts.sum(1) > 1).all()
+    require((angsep(rra, rdec, sample.M87_RA, sample.M87_DEC) < sample.M87_RADIUS).all(),
+            "a real M87 row lies outside the tutorial's cone")
+    require((rcounts.sum(1) > 1).all(), "a real M87 row has nDetections <= 1")
     n_exp = np.array([18, 26, 24, 16, 16])
     exposures = Exposures(rng, sample.M87_RA, n_exp)
     # candidates: disk of radius 0.2 (inside the cone) and the ring out to 0.25
@@ -617,10 +661,12 @@ def m87_field(rng, sky):
         counts = detection_counts(rng, mags, n_exp, pmax=0.5)
         tot = counts.sum(1)
         multi = np.nonzero(tot > 1)[0][:n_multi]
-        assert len(multi) == n_multi
+        require(len(multi) == n_multi, f"M87 field: {len(multi)} candidates with "
+                f"nDetections > 1 between {r_in} and {r_out} deg, {n_multi} needed")
         # nDetections == 1: faint sources caught once (or artefacts), in one filter
         single = np.nonzero(tot <= 1)[0][:n_single]
-        assert len(single) == n_single
+        require(len(single) == n_single, f"M87 field: {len(single)} candidates with "
+                f"nDetections <= 1 between {r_in} and {r_out} deg, {n_single} needed")
         faint = draw_mags(rng, n_single, bright=21.0, faint=23.0)
         smags, sgal = draw_colours(rng, n_single, faint)
         mags[single], gal[single] = smags, sgal
@@ -642,7 +688,7 @@ def m87_field(rng, sky):
     override = np.concatenate([override, np.full((len(ra) - len(real), 5), np.nan)])
     objid = np.concatenate([rid, objid_for(ra[len(real):], dec[len(real):])])
     add_field(rng, sky, objid, ra, dec, mags, gal, counts, exposures, override,
-              forced=np.arange(0, 200))
+              forced=np.arange(0, 200), real=np.arange(len(ra)) < len(real))
     return exposures
 
 
@@ -761,7 +807,7 @@ def build_star(rng, sky, star, real_full, real_partial, plan, model, n_extra_war
     n_warps = np.bincount(exposures.band, minlength=5)
     real_mean = np.array([[star.mean[b] for b in BANDS]])
     off = sky.add_objects(objid, ra, dec, real_mean, np.array([False]), counts, n_warps,
-                          real_mean.copy())
+                          real_mean.copy(), real=True)
     eoff = sky.add_exposures(exposures)
     det["_o"] = oi + off
     det["_e"] = np.arange(n) + eoff
@@ -790,7 +836,8 @@ def kq_uma(rng, sky):
             continue                       # the full row of the bad point is in `full`
         partial.append({"obsTime": r["obsTime"], "filterID": 4,
                         "psfFlux": flux_of(float(r["mag"])), "psfQfPerfect": r["psfQfPerfect"]})
-    assert any(r["detectID"] == bad_id for r in full)
+    require(any(r["detectID"] == bad_id for r in full),
+            f"KQ UMa's bad z point (detectID {bad_id}) is missing from the real rows")
     # RR Lyrae: fit the phase of the template to the real good points; per filter with
     # enough points also its zero point and amplitude (PS1's mean magnitudes of a variable
     # are not the light curve's mean), the other filters follow the template
@@ -949,7 +996,8 @@ def kic8153568(rng, sky):
 def bulk_field(rng, sky):
     n = sample.BULK_N_OBJECTS
     n_exp = np.array([100, 100, 110, 100, 40])
-    assert n_exp.sum() == sample.BULK_N_EXPOSURES
+    require(n_exp.sum() == sample.BULK_N_EXPOSURES,
+            f"bulk field: {n_exp.sum()} exposures, sample.py says {sample.BULK_N_EXPOSURES}")
     exposures = Exposures(rng, sample.BULK_RA, n_exp)
     ra, dec = random_in_annulus(rng, n, sample.BULK_RA, sample.BULK_DEC, 0.0,
                                 sample.BULK_RADIUS - 2.0 / 3600)
@@ -1014,8 +1062,30 @@ def flag_tables():
 
 
 def generate(out, bulk=True):
+    """Write the sample database's tables as COPY files into ``out``; returns row counts."""
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
+    schema = load_schema()
+    tables, timing = simulate(bulk)
+    t = time.time()
+    rows = {}
+    for name, (data, nrows) in tables.items():
+        write_pgcopy(out, name, schema, data, nrows)
+        rows[name] = nrows
+    timing["write"] = time.time() - t
+    with open(out / "manifest.json", "w") as f:
+        json.dump({"rows": rows, "bulk": bulk, "timing": timing}, f, indent=1)
+    return rows
+
+
+def simulate(bulk=True):
+    """The sample database in memory, checked against ``sample.py``.
+
+    Returns ``(tables, timing)``: ``tables`` maps each table of ``TABLES`` to ``(data, nrows)``,
+    data a dict column -> array (or list, for the small tables) holding the schema's columns
+    that have values (the others are NULL).  The local TAP server and the local HATS catalogs
+    are both made from it.
+    """
     schema = load_schema()
     sky = Sky()
     timing = {}
@@ -1032,14 +1102,19 @@ def generate(out, bulk=True):
     D = sky.cat("dets")
     F = sky.cat("fwm")
     nobj = len(OB["objID"])
-    assert len(np.unique(OB["objID"])) == nobj, "objID collision"
+    # objIDs follow MAST's definition, so two generated objects a few mas apart would share
+    # one: make them unique (real IDs untouched) and give the rows their object's ID
+    OB["objID"] = make_unique(OB["objID"], OB["real"])
+    D["objID"] = OB["objID"][D["_o"]]
+    F["objID"] = OB["objID"][F["_o"]]
+    require(len(np.unique(OB["objID"])) == nobj, "objID collision")
 
     # detectIDs: exposure code (MJD) * 1e8 + running number; real ones kept
     nd = len(D["objID"])
     code = np.round((D["obsTime"] - 40000.0) * 1e5).astype(np.int64)
     new = D["detectID"] == 0
     D["detectID"][new] = code[new] * 10**8 + np.arange(nd)[new]
-    assert len(np.unique(D["detectID"])) == nd, "detectID collision"
+    require(len(np.unique(D["detectID"])) == nd, "detectID collision")
     D["ippDetectID"] = np.arange(nd, dtype=np.int64) + 7 * 10**9
     D["uniquePspsP2id"] = np.arange(nd, dtype=np.int64) + 10**12
     ipp = np.arange(nobj, dtype=np.int64) * 13 + 4 * 10**11
@@ -1067,7 +1142,6 @@ def generate(out, bulk=True):
     mags = np.where(D["psfFlux"] > 0, mag_of(np.maximum(D["psfFlux"], 1e-30)), np.nan)
     ok = np.isfinite(mags)
     cnt, mean, std, mn, mx = group_stats(key[ok], nk, mags[ok])
-    assert (cnt.reshape(nobj, 5) == OB["counts"]).all() or True
     kmag = mag_of(np.maximum(D["kronFlux"], 1e-30))
     _, kmean, kstd, _, _ = group_stats(key, nk, kmag)
     amag = mag_of(np.maximum(D["apFlux"], 1e-30))
@@ -1077,7 +1151,10 @@ def generate(out, bulk=True):
     qmax = np.full(nk, -999.0)
     np.maximum.at(qmax, key, D["psfQfPerfect"])
     ndet = np.bincount(key, minlength=nk).reshape(nobj, 5)
-    assert (ndet == OB["counts"]).all(), "detections disagree with the counts"
+    require((ndet == OB["counts"]).all(), "detections disagree with the counts")
+    # the mean magnitudes average every detection: none may have a flux <= 0
+    require((cnt.reshape(nobj, 5) == ndet).all(),
+            f"{int((~ok).sum())} detections have psfFlux <= 0 (no magnitude)")
     over = OB["mean_override"].reshape(-1)
     mean = np.where(np.isfinite(over), over, mean)
     has = ndet.reshape(-1) > 0
@@ -1206,59 +1283,67 @@ def generate(out, bulk=True):
             fm[b + col] = nw.astype(np.int64)
         fm[b + "Flags"] = np.where(has_w, 114, 0).astype(np.int64)
 
-    t = time.time()
-    rows = {}
-    ft = flag_tables()
-    write_pgcopy(out, "Filter", schema, {"filterID": [1, 2, 3, 4, 5], "filterType": list(BANDS)},
-                 5)
-    rows["Filter"] = 5
-    for name, entries in ft.items():
+    check(OB, D, F, objthin, bulk)
+    tables = {"Filter": ({"filterID": [1, 2, 3, 4, 5], "filterType": list(BANDS)}, 5)}
+    for name, entries in flag_tables().items():
         flags = {"name": [e[0] for e in entries], "value": [e[1] for e in entries],
                  "hexadecimal": [f"0x{e[1]:08X}" for e in entries],
                  "description": [e[2] for e in entries]}
-        write_pgcopy(out, name, schema, flags, len(entries))
-        rows[name] = len(entries)
+        tables[name] = (flags, len(entries))
     for name, data in (("ObjectThin", objthin), ("MeanObject", meanobj),
                        ("StackObjectThin", st), ("ForcedMeanObject", fm)):
-        write_pgcopy(out, name, schema, data, nobj)
-        rows[name] = nobj
-    dcols = {c[0] for c in schema["Detection"]}
-    write_pgcopy(out, "Detection", schema, {k: v for k, v in D.items() if k in dcols}, nd)
-    rows["Detection"] = nd
-    fcols = {c[0] for c in schema["ForcedWarpMeasurement"]}
-    write_pgcopy(out, "ForcedWarpMeasurement", schema,
-                 {k: v for k, v in F.items() if k in fcols}, nf)
-    rows["ForcedWarpMeasurement"] = nf
-    timing["write"] = time.time() - t
-    with open(out / "manifest.json", "w") as f:
-        json.dump({"rows": rows, "bulk": bulk, "timing": timing}, f, indent=1)
-    check(OB, D, F, objthin, bulk)
-    return rows
+        tables[name] = (data, nobj)
+    for name, data, n in (("Detection", D, nd), ("ForcedWarpMeasurement", F, nf)):
+        names = {c[0] for c in schema[name]}
+        tables[name] = ({k: v for k, v in data.items() if k in names}, n)
+    require(list(tables) == TABLES, f"tables {list(tables)}, TABLES {TABLES}")
+    return tables, timing
 
 
 def check(OB, D, F, objthin, bulk):
-    """Assert the facts sample.py promises."""
+    """Check the facts sample.py promises; raise SampleError naming the first one broken."""
     sep = angsep(objthin["raMean"], objthin["decMean"], sample.M87_RA, sample.M87_DEC)
     inside = sep < sample.M87_RADIUS
-    assert ((objthin["nDetections"] > 1) & inside).sum() == sample.M87_N_MULTI
-    assert ((objthin["nDetections"] == 1) & inside).sum() == sample.M87_N_SINGLE
+    n = ((objthin["nDetections"] > 1) & inside).sum()
+    require(n == sample.M87_N_MULTI, f"M87 cone: {n} objects with nDetections > 1, "
+            f"sample.M87_N_MULTI = {sample.M87_N_MULTI}")
+    n = ((objthin["nDetections"] == 1) & inside).sum()
+    require(n == sample.M87_N_SINGLE, f"M87 cone: {n} objects with nDetections == 1, "
+            f"sample.M87_N_SINGLE = {sample.M87_N_SINGLE}")
     for star in sample.STARS:
         k = np.nonzero(OB["objID"] == star.objid)[0]
-        assert len(k) == 1, star
+        require(len(k) == 1, f"{star.name}: {len(k)} objects with objID {star.objid}")
         d = D["_o"] == k[0]
-        assert d.sum() == star.n_detections, (star, d.sum())
-        got = np.bincount(D["filterID"][d] - 1, minlength=5)
-        assert list(got) == [star.counts[b] for b in BANDS], (star, got)
-        assert (D["psfQfPerfect"][d] >= np.float32(0.9)).sum() == star.n_good, star
-        assert (F["objID"] == star.objid).sum() == sample.STAR_N_WARPS[star.name], star
+        require(d.sum() == star.n_detections,
+                f"{star.name}: {d.sum()} detections, {star.n_detections} expected")
+        got = list(np.bincount(D["filterID"][d] - 1, minlength=5))
+        want = [star.counts[b] for b in BANDS]
+        require(got == want, f"{star.name}: detections per filter {got}, {want} expected")
+        n = (D["psfQfPerfect"][d] >= np.float32(0.9)).sum()
+        require(n == star.n_good, f"{star.name}: {n} detections with psfQfPerfect >= 0.9, "
+                f"{star.n_good} expected")
+        n = (F["objID"] == star.objid).sum()
+        require(n == sample.STAR_N_WARPS[star.name],
+                f"{star.name}: {n} forced warps, {sample.STAR_N_WARPS[star.name]} expected")
         cone = angsep(objthin["raMean"], objthin["decMean"], star.cone_ra, star.cone_dec)
-        assert (cone < sample.STAR_CONE_RADIUS).sum() == 1, star
+        n = (cone < sample.STAR_CONE_RADIUS).sum()
+        require(n == 1, f"{star.name}: {n} objects in the tutorial's 1 arcsec cone")
     if bulk:
         sep = angsep(objthin["raMean"], objthin["decMean"], sample.BULK_RA, sample.BULK_DEC)
         inb = np.nonzero(sep < sample.BULK_RADIUS)[0]
-        assert len(inb) == sample.BULK_N_OBJECTS
-        assert np.isin(D["_o"], inb).sum() == sample.BULK_N_DETECTIONS
-        assert np.isin(F["_o"], inb).sum() == sample.BULK_N_FORCED
+        require(len(inb) == sample.BULK_N_OBJECTS,
+                f"bulk field: {len(inb)} objects, {sample.BULK_N_OBJECTS} expected")
+        n = np.isin(D["_o"], inb).sum()
+        require(n == sample.BULK_N_DETECTIONS,
+                f"bulk field: {n} detections, {sample.BULK_N_DETECTIONS} expected")
+        n = np.isin(F["_o"], inb).sum()
+        require(n == sample.BULK_N_FORCED,
+                f"bulk field: {n} forced warps, {sample.BULK_N_FORCED} expected")
+    real = OB["real"]
+    generated = objid_for(OB["ra"][~real], OB["dec"][~real])
+    moved = OB["objID"][~real] - generated
+    require(((moved >= 0) & (moved < 10)).all(),
+            "a generated objID does not follow MAST's definition")
 
 
 def main(argv=None):

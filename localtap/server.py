@@ -15,7 +15,6 @@ Port: --port, else env PS1TAP_LOCAL_PORT, else 8080.
 """
 import argparse
 import fcntl
-import hashlib
 import json
 import os
 import shutil
@@ -26,9 +25,14 @@ import time
 import urllib.request
 from pathlib import Path
 
+if __package__:                 # imported as localtap.server (repository root importable)
+    from . import generate, make_rd, stamp
+else:                           # run as a script: its own directory is on sys.path
+    import generate
+    import make_rd
+    import stamp
+
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parent
-sys.path.insert(0, str(HERE))
 
 PG_VERSION = "15"
 PG_CLUSTER = "main"
@@ -213,14 +217,7 @@ def write_gavo_rc(port):
 
 
 def stamp_value(bulk):
-    h = hashlib.sha256()
-    for name in STAMPED_FILES:
-        h.update((HERE / name).read_bytes())
-    for p in sorted((HERE / "realrows").glob("*.csv")):
-        h.update(p.read_bytes())
-    h.update((REPO / "astroquery_ps1tap" / "data" / "ps1dr2_schema.json").read_bytes())
-    h.update(f"bulk={bulk}".encode())
-    return h.hexdigest()
+    return stamp.digest(STAMPED_FILES, [f"bulk={bulk}"])
 
 
 def loaded_stamp():
@@ -337,8 +334,6 @@ def start_server(port):
 
 # ---- data ------------------------------------------------------------------------------------
 def load_data(bulk):
-    import generate
-    import make_rd
     for d in (RD_DIR, PUB_DIR):
         d.mkdir(parents=True, exist_ok=True)
     if DATA_DIR.exists():
@@ -349,12 +344,12 @@ def load_data(bulk):
     total = sum(rows.values())
     log(f"generation: {t_gen:.1f} s ({total:,} rows; Detection {rows['Detection']:,})")
     make_rd.write(INPUTS)
-    run(["chown", "-R", f"{DACHS_USER}:gavo", str(RD_DIR), str(PUB_DIR)])
+    run(["chown", "-R", f"{DACHS_USER}:gavo"] + [str(INPUTS / rd.split("/")[0]) for rd in make_rd.RDS])
     STAMP.unlink(missing_ok=True)
-    for rd in ("ps1dr2pub/q", "ps1dr2/q"):
+    for rd in reversed(make_rd.RDS):
         run(["runuser", "-u", DACHS_USER, "--", "dachs", "drop", rd], check=False)
     t = time.time()
-    for rd in ("ps1dr2/q", "ps1dr2pub/q"):
+    for rd in make_rd.RDS:
         p = run(["runuser", "-u", DACHS_USER, "--", "dachs", "imp", rd], check=False)
         if p.returncode != 0 or "*** Error" in p.stdout:
             err = [line for line in p.stdout.splitlines() if "Error" in line] or \

@@ -33,6 +33,11 @@ class TestWithTheServer:
         assert out.startswith("objID,raMean,decMean,nDetections")
         assert "6927 objects" in err
 
+    def test_either_schema_of_the_service(self, run):
+        outputs = [run("--schema", schema, "detections", str(KQ.objid)) for schema in ("dbo", "ps1_dr2")]
+        assert [status for status, _, _ in outputs] == [EXIT_OK, EXIT_OK]
+        assert outputs[0][1] == outputs[1][1] and len(outputs[0][1].strip().splitlines()) == 1 + 66
+
     def test_detections_to_a_file_with_exact_ids(self, run, tmp_path):
         path = tmp_path / "kq.ecsv"
         status, out, err = run("detections", str(KQ.objid), "--min-qf", "0.9", "--output", str(path))

@@ -7,6 +7,12 @@ catalogue printed by pyvo for the current MAST service; types, units and descrip
 MAST's recorded mean-table metadata where it has the column, and otherwise from the naming rules of
 the PS1 schema (CasJobs schema browser), encoded below.
 
+MAST's newer service (schema ``ps1_dr2``) publishes the same tables under snake_case names, some
+with a few more columns; which ``dbo`` table each one equals, and the columns it adds, are in
+``astroquery_ps1tap/data/ps1_dr2_tables.json`` (written by hand from MAST's notebooks: see the
+developer notes).  Their column lists are written here from that file, so both schemas' tables are
+in the one catalogue.
+
 Run from the repository root with the shared reference folder beside it::
 
     python tools/build_schema.py ../shared/reference/ps1dr2
@@ -16,7 +22,9 @@ import re
 import sys
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parents[1] / "astroquery_ps1tap" / "data" / "ps1dr2_schema.json"
+DATA = Path(__file__).resolve().parents[1] / "astroquery_ps1tap" / "data"
+OUT = DATA / "ps1dr2_schema.json"
+PS1_DR2_TABLES = DATA / "ps1_dr2_tables.json"
 
 BIGINT = {"objID", "detectID", "ippObjID", "ippDetectID", "uniquePspsP2id", "uniquePspsOBid",
           "uniquePspsSTid", "uniquePspsFWid", "uniquePspsFOid", "forcedWarpID", "forcedSummaryID",
@@ -103,6 +111,21 @@ def unit(name, dtype):
     return ""
 
 
+def ps1_dr2_tables(dbo):
+    """Column lists of the ``ps1_dr2`` tables: their ``dbo`` twin's, plus borrowed and new columns."""
+    tables = {}
+    for table, spec in json.loads(PS1_DR2_TABLES.read_text()).items():
+        rows = [list(row) for row in dbo[spec["same_as"]]]
+        for other, names in spec.get("from", {}).items():
+            rows += [list(row) for row in dbo[other] if row[0] in names]
+        rows += [list(row) for row in spec.get("new", [])]
+        names = [row[0].lower() for row in rows]
+        if len(set(names)) != len(names):
+            raise ValueError(f"{table}: a column is listed twice")
+        tables[table] = sorted(rows, key=lambda row: row[0].lower())
+    return tables
+
+
 def main(reference):
     reference = Path(reference)
     names = json.loads((reference / "tap_tables_columns_votap_2024-02.json").read_text())
@@ -128,6 +151,7 @@ def main(reference):
                     desc = "Forced photometry: " + desc[0].lower() + desc[1:]
             rows.append([name, dtype, u, desc])
         schema[table] = rows
+    schema.update(ps1_dr2_tables(schema))
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(schema, indent=0, sort_keys=True) + "\n")
     print(f"wrote {OUT} ({len(schema)} tables)")

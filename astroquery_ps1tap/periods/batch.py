@@ -103,7 +103,7 @@ def find_periods(data=None, *, objid=None, time=None, mag=None, mag_err=None, ba
     >>> det = vstack([simulate_detections("rrlyrae", 0.48636, seed=1, objid=1),
     ...               simulate_detections("rrlyrae", 0.61234, seed=2, objid=2)])
     >>> rows = find_periods(det)
-    >>> rows["objID"].tolist(), [round(p, 4) for p in rows["period"].value]
+    >>> rows["objID"].tolist(), [round(float(p), 4) for p in rows["period"]]
     ([1, 2], [0.4864, 0.6123])
     """
     if int(nterms) < 1:

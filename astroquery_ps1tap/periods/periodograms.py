@@ -235,7 +235,7 @@ def analytic_fap(power, n_visits, n_params, n_frequencies):
     Examples
     --------
     >>> round(float(analytic_fap(0.5, 40, 7, 30000)), 3), float(analytic_fap(0.01, 40, 7, 30000))
-    (0.325, 1.0)
+    (0.277, 1.0)
     """
     power = np.asarray(power, dtype=float)
     n_visits = np.asarray(n_visits, dtype=float)

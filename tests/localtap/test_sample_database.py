@@ -16,10 +16,9 @@ import pytest
 import pyvo
 from astropy.table import Table
 
+from localtap import sample
+
 ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-from localtap import sample  # noqa: E402
 
 pytestmark = pytest.mark.server
 
@@ -117,6 +116,34 @@ def test_kq_uma_one_arcsec_cone_finds_its_real_object(tap):
     assert int(column(result, "objID")[0]) == KQ.objid == 190361393344112894
     assert int(column(result, "nDetections")[0]) == KQ.n_detections == 66
     assert [int(column(result, "n" + b)[0]) for b in "grizy"] == [8, 10, 21, 13, 14]
+
+
+def decode_objid(objid):
+    """The position an objID encodes (MAST, "PS1 Object Identifiers"; zones 0.0083333 deg high).
+
+    objID = zid * 10**13 + floor(ra * 10**6) * 10**4 + floor(zresid * 10**4)."""
+    objid = np.asarray(objid, dtype=np.int64)
+    zid = objid // 10**13
+    ra = (objid // 10**4 % 10**9) * 1e-6
+    dec = (zid + (objid % 10**4) * 1e-4) * 0.0083333 - 90.0
+    return ra, dec
+
+
+def test_every_objid_encodes_its_object_s_position_as_at_mast(tap):
+    rows = tap.run_sync("SELECT o.objID, o.raMean, o.decMean FROM dbo.ObjectThin AS o"
+                        ).to_table()
+    assert len(rows) == 24800
+    ra, dec = decode_objid(column(rows, "objID"))
+    ra0, dec0 = np.asarray(column(rows, "raMean")), np.asarray(column(rows, "decMean"))
+    offset = np.hypot((ra - ra0) * np.cos(np.radians(dec0)), dec - dec0) * 3600   # arcsec
+    real = np.isin(np.asarray(column(rows, "objID")),
+                   [s.objid for s in sample.STARS] + [sample.M87_OBJID])
+    # the real IDs were made from earlier positions: well under an arcsecond (KQ UMa 0.2")
+    assert 0.1 < offset[real].max() < 1.0
+    # the generated ones from the positions served: to the last digit (3.6 mas in RA, 3 in Dec;
+    # an ID that would have collided moved up by a digit or two)
+    assert np.percentile(offset[~real], 99.9) < 0.01 and offset.max() < 1.0
+    assert len(np.unique(column(rows, "objID"))) == len(rows)
 
 
 def test_the_tutorial_detection_query_works_unchanged(tap):
@@ -275,3 +302,49 @@ def test_a_second_start_is_idempotent_and_does_not_reload(ps1tap_server):
     assert done.stdout.strip().splitlines()[-1] == ps1tap_server
     assert "generation:" not in done.stderr                # nothing regenerated ...
     assert json.loads(stamp_file.read_text()) == before    # ... nor reloaded
+
+
+# ---- the ps1_dr2 schema (MAST's newer service) ------------------------------------------------
+PS1_DR2_TABLES = {"mean_object": "MeanObjectView", "detection": "Detection",
+                  "forced_mean_object": "ForcedMeanObject", "stack_object": "StackObjectView"}
+
+
+def test_the_newer_services_schema_is_published_with_its_snake_case_names(tap):
+    names = tap.run_sync("SELECT t.table_name FROM TAP_SCHEMA.tables AS t "
+                         "WHERE t.schema_name = 'ps1_dr2'").to_table()
+    assert sorted(str(n) for n in names["table_name"]) == sorted(f"ps1_dr2.{t}" for t in PS1_DR2_TABLES)
+    # as seen at MAST: no filter table (filter names come from filterID)
+    with pytest.raises(pyvo.dal.DALQueryError, match="filter"):
+        tap.run_sync("SELECT * FROM ps1_dr2.filter")
+
+
+@pytest.mark.parametrize("table, twin", PS1_DR2_TABLES.items())
+def test_the_newer_tables_hold_the_same_rows_as_their_dbo_twins(tap, table, twin):
+    n_new = count(tap, f"SELECT COUNT(*) AS n FROM ps1_dr2.{table} AS t")
+    assert n_new == count(tap, f"SELECT COUNT(*) AS n FROM dbo.{twin} AS t") > 0
+
+
+def test_the_tutorial_cone_in_the_newer_services_form(tap):
+    """Geometry without the 'ICRS' argument, as in MAST's notebooks for the new service."""
+    result = tap.run_sync(f"""SELECT o.objID, o.nDetections FROM ps1_dr2.mean_object AS o
+        WHERE CONTAINS(POINT(o.raMean, o.decMean),
+                       CIRCLE({sample.M87_RA}, {sample.M87_DEC}, {sample.M87_RADIUS})) = 1
+        AND o.nDetections > 1""").to_table()
+    assert len(result) == sample.M87_N_MULTI == 6927
+
+
+def test_kq_uma_has_the_same_66_detections_in_both_schemas(tap):
+    def detections(table):
+        return tap.run_sync(f"SELECT d.detectID, d.filterID, d.obsTime, d.psfFlux, d.psfQfPerfect "
+                            f"FROM {table} AS d WHERE d.objID = {KQ.objid} ORDER BY d.detectID").to_table()
+    new, old = detections("ps1_dr2.detection"), detections("dbo.Detection")
+    assert len(new) == KQ.n_detections == 66
+    for name in ("detectID", "filterID", "obsTime", "psfFlux", "psfQfPerfect"):
+        assert np.array_equal(np.asarray(column(new, name)), np.asarray(column(old, name)))
+    assert list(np.bincount(np.asarray(column(new, "filterID")), minlength=6)[1:]) == [8, 10, 21, 13, 14]
+
+
+def test_forced_mean_objects_have_positions_there(tap):
+    row = tap.run_sync(f"SELECT f.objID, f.raMean, f.decMean, f.gFPSFMag FROM ps1_dr2.forced_mean_object "
+                       f"AS f WHERE f.objID = {KQ.objid}").to_table()
+    assert float(column(row, "raMean")[0]) == KQ.ra and float(column(row, "decMean")[0]) == KQ.dec

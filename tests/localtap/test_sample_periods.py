@@ -22,18 +22,12 @@ the full grid is scanned with the same normal equations vectorised (``multiband_
 astropy's own values are checked against them at the strongest peaks and on the fine grid that
 locates the maximum.
 """
-import sys
-from pathlib import Path
-
 import numpy as np
 import pytest
 import pyvo
 from astropy.timeseries import LombScargleMultiband
 
-ROOT = Path(__file__).resolve().parents[2]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-from localtap import sample  # noqa: E402
+from localtap import sample
 
 pytestmark = pytest.mark.server
 

@@ -7,21 +7,26 @@ quoted.  Anything else raises
 `~astroquery.exceptions.InvalidQueryError` (or `ValueError`) naming the offending value, before any
 network call.
 
-The ADQL is portable: tables are qualified with ``dbo.`` and given aliases, and columns are
-qualified by alias, which both MAST and other TAP servers (DaCHS) accept.
+Every builder takes the ``schema`` to write for: ``"dbo"`` (MAST's legacy PS1 service) or
+``"ps1_dr2"`` (its newer one), and names tables through `astroquery_ps1tap.ps1.resolve_table`.
+The ADQL is portable: tables are qualified with their schema and given aliases, columns are
+qualified by alias, no ``Filter`` table or NATURAL JOIN is used (filter names come from
+``filterID``), and geometry is written in the form each service was seen to accept (with the
+``'ICRS'`` argument for ``dbo``, without it for ``ps1_dr2``), which DaCHS accepts too.
 """
 import numbers
 
 import numpy as np
 from astroquery.exceptions import InvalidQueryError
 
-from ... import schema
-from ...schema import (DETECTION_SELECT, FORCED_SELECT, LIGHTCURVE_MEAN_SELECT, MEAN_SELECT,
-                      PHOTOMETRY_TABLES)
+from ... import schema as ps1
+from ...schema import (DEFAULT_SCHEMA, DETECTION_SELECT, FORCED_SELECT, LIGHTCURVE_MEAN_SELECT,
+                       MEAN_SELECT, PHOTOMETRY_TABLES)
 from ...targets import number as _number
 from ...targets import parse_bands, parse_position
 
-__all__ = ["cone_query", "detections_query", "lightcurve_query", "match_query", "column_conditions"]
+__all__ = ["cone_query", "detections_query", "lightcurve_query", "match_query", "column_conditions",
+           "metadata_query"]
 
 
 # ---- values ---------------------------------------------------------------------------------------
@@ -31,7 +36,7 @@ def _fmt(value):
 
 
 def _select_list(table, columns, alias):
-    names = [schema.resolve_column(table, c) for c in columns]
+    names = [ps1.resolve_column(table, c) for c in columns]
     if len(set(n.lower() for n in names)) != len(names):
         raise InvalidQueryError(f"columns listed twice: {list(columns)!r}")
     return ", ".join(f"{alias}.{n}" for n in names)
@@ -39,7 +44,7 @@ def _select_list(table, columns, alias):
 
 def _literal(table, column, value):
     """ADQL literal of ``value`` for ``column`` (numbers for numeric columns, quoted text else)."""
-    dbtype = schema.find_column(table, column).dbtype
+    dbtype = ps1.find_column(table, column).dbtype
     if dbtype == "STRING":
         if not isinstance(value, str):
             raise InvalidQueryError(f"{column} holds text; got {value!r}")
@@ -60,7 +65,7 @@ def column_conditions(table, column_filters, alias):
     """
     conditions = []
     for name, value in (column_filters or {}).items():
-        column = schema.resolve_column(table, name)
+        column = ps1.resolve_column(table, name)
         ref = f"{alias}.{column}"
         if isinstance(value, tuple):
             if len(value) != 2 or (value[0] is None and value[1] is None):
@@ -84,17 +89,28 @@ def _detections_cut(table, min_detections):
     """The ``nDetections`` condition (the tutorial's ``nDetections > 1`` is ``min_detections=2``)."""
     if min_detections is None:
         return []
-    if schema.find_column(table, "nDetections") is None:
-        raise InvalidQueryError(f"{schema.resolve_table(table)} has no nDetections column; "
+    if ps1.find_column(table, "nDetections") is None:
+        raise InvalidQueryError(f"{ps1.resolve_table(table)} has no nDetections column; "
                                 "use min_detections=None")
     if isinstance(min_detections, (bool, np.bool_)) or not isinstance(min_detections, numbers.Integral):
         raise InvalidQueryError(f"min_detections must be an integer or None, got {min_detections!r}")
     return [f"o.nDetections >= {int(min_detections)}"]
 
 
-def _cone(alias, ra, dec, radius):
-    return (f"CONTAINS(POINT('ICRS', {alias}.raMean, {alias}.decMean), "
-            f"CIRCLE('ICRS', {_fmt(ra)}, {_fmt(dec)}, {_fmt(radius)})) = 1")
+#: The coordinate-system argument of POINT and CIRCLE in each schema's service: MAST's legacy
+#: service is given 'ICRS' (as in its tutorial); the ps1_dr2 service was seen answering without it.
+_FRAME = {"dbo": "'ICRS', ", "ps1_dr2": ""}
+
+
+def _circle(schema, point, ra, dec, radius):
+    """``CONTAINS(POINT(point), CIRCLE(ra, dec, radius)) = 1`` as ``schema``'s service accepts it;
+    ``point``, ``ra``, ``dec``, ``radius`` are ADQL expressions."""
+    frame = _FRAME[schema]
+    return f"CONTAINS(POINT({frame}{point}), CIRCLE({frame}{ra}, {dec}, {radius})) = 1"
+
+
+def _cone(alias, ra, dec, radius, schema):
+    return _circle(schema, f"{alias}.raMean, {alias}.decMean", _fmt(ra), _fmt(dec), _fmt(radius))
 
 
 def _limit(top):
@@ -107,7 +123,7 @@ def _limit(top):
 
 # ---- queries ----------------------------------------------------------------------------------
 def cone_query(ra, dec, radius, *, table="mean", columns=None, min_detections=2,
-               column_filters=None, top=None):
+               column_filters=None, top=None, schema=DEFAULT_SCHEMA):
     """ADQL for objects of an object table within ``radius`` degrees of (``ra``, ``dec``).
 
     Parameters
@@ -125,6 +141,8 @@ def cone_query(ra, dec, radius, *, table="mean", columns=None, min_detections=2,
         ``{column: value | (min, max) | [values]}``.
     top : int or None
         ``TOP n``.
+    schema : {"dbo", "ps1_dr2"}
+        The schema to write for (``table`` is taken to its equivalent there).
 
     Examples
     --------
@@ -133,23 +151,29 @@ def cone_query(ra, dec, radius, *, table="mean", columns=None, min_detections=2,
     FROM dbo.MeanObjectView AS o
     WHERE CONTAINS(POINT('ICRS', o.raMean, o.decMean), CIRCLE('ICRS', 187.706, 12.391, 0.2)) = 1
       AND o.nDetections >= 2
+    >>> print(cone_query(187.706, 12.391, 0.2, columns=["objID"], schema="ps1_dr2"))
+    SELECT o.objID, o.raMean, o.decMean
+    FROM ps1_dr2.mean_object AS o
+    WHERE CONTAINS(POINT(o.raMean, o.decMean), CIRCLE(187.706, 12.391, 0.2)) = 1
+      AND o.nDetections >= 2
     """
-    table = schema.resolve_table(table)
+    schema = ps1.parse_schema(schema)
+    table = ps1.resolve_table(table, schema)
     if columns is None:
-        columns = [c for c in MEAN_SELECT if schema.find_column(table, c)]
+        columns = [c for c in MEAN_SELECT if ps1.find_column(table, c)]
     columns = list(columns)
     for needed in ("objID", "raMean", "decMean"):  # the client needs them to compute separations
         if not any(c.lower() == needed.lower() for c in columns if isinstance(c, str)):
             columns.append(needed)
-    conditions = [_cone("o", ra, dec, radius)] + _detections_cut(table, min_detections)
+    conditions = [_cone("o", ra, dec, radius, schema)] + _detections_cut(table, min_detections)
     conditions += column_conditions(table, column_filters, "o")
     return (f"SELECT {_limit(top)}{_select_list(table, columns, 'o')}\nFROM {table} AS o\n"
             f"WHERE " + "\n  AND ".join(conditions))
 
 
-def _photometry(photometry):
+def _photometry(photometry, schema):
     try:
-        return PHOTOMETRY_TABLES[photometry]
+        return ps1.resolve_table(PHOTOMETRY_TABLES[photometry], schema)
     except (KeyError, TypeError):
         raise InvalidQueryError(f"photometry must be 'detection' or 'forced', got {photometry!r}") from None
 
@@ -157,19 +181,19 @@ def _photometry(photometry):
 def _photometry_conditions(table, alias, bands, min_qf):
     conditions = []
     ids = parse_bands(bands)
-    if len(ids) < len(schema.FILTERS):
+    if len(ids) < len(ps1.FILTERS):
         conditions.append(f"{alias}.filterID IN ({', '.join(map(str, ids))})")
     if min_qf is not None:
         qf = _number(min_qf, "min_qf")
         if not 0 <= qf <= 1:
             raise InvalidQueryError(f"min_qf must be within [0, 1], got {min_qf!r}")
-        prefix = "F" if table == "dbo.ForcedWarpMeasurement" else ""
+        prefix = "F" if ps1.resolve_table(table, "dbo") == PHOTOMETRY_TABLES["forced"] else ""
         conditions.append(f"{alias}.{prefix}psfQfPerfect >= {_fmt(qf)}")
     return conditions
 
 
 def detections_query(objids, *, photometry="detection", columns=None, bands=None, min_qf=None,
-                     upload=None, with_means=False):
+                     upload=None, with_means=False, schema=DEFAULT_SCHEMA):
     """ADQL for the measurements of the objects ``objids`` (validated int64 array).
 
     Parameters
@@ -191,6 +215,8 @@ def detections_query(objids, *, photometry="detection", columns=None, bands=None
     with_means : bool
         Also select each object's mean position, ``nDetections`` and mean PSF magnitudes from
         ``dbo.MeanObjectView`` (what a light curve needs), in the same query.
+    schema : {"dbo", "ps1_dr2"}
+        The schema to write for.
 
     Examples
     --------
@@ -205,38 +231,51 @@ def detections_query(objids, *, photometry="detection", columns=None, bands=None
     FROM TAP_UPLOAD.ids AS u
     JOIN dbo.Detection AS d ON d.objID = u.objID
     ORDER BY d.objID, d.filterID, d.obsTime
+    >>> print(detections_query([1, 2], columns=["psfFlux"], with_means=True, schema="ps1_dr2"))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    SELECT d.objID, d.filterID, d.obsTime, d.psfFlux,
+      o.raMean, o.decMean, o.nDetections, o.gMeanPSFMag, o.rMeanPSFMag, o.iMeanPSFMag,
+      o.zMeanPSFMag, o.yMeanPSFMag
+    FROM ps1_dr2.mean_object AS o
+    JOIN ps1_dr2.detection AS d ON d.objID = o.objID
+    WHERE o.objID IN (1, 2)
+    ORDER BY d.objID, d.filterID, d.obsTime
     """
-    table = _photometry(photometry)
+    schema = ps1.parse_schema(schema)
+    table = _photometry(photometry, schema)
+    mean = ps1.resolve_table("mean", schema)
     key = "o" if with_means else "d"
     if upload is not None:
         if not (isinstance(upload, str) and upload.isidentifier()):
             raise InvalidQueryError(f"upload table name must be an identifier, got {upload!r}")
         source = f"TAP_UPLOAD.{upload} AS u\nJOIN " + (
-            f"dbo.MeanObjectView AS o ON o.objID = u.objID\nJOIN {table} AS d ON d.objID = o.objID"
+            f"{mean} AS o ON o.objID = u.objID\nJOIN {table} AS d ON d.objID = o.objID"
             if with_means else f"{table} AS d ON d.objID = u.objID")
         conditions = []
     else:
         ids = [int(i) for i in objids]
-        source = (f"dbo.MeanObjectView AS o\nJOIN {table} AS d ON d.objID = o.objID" if with_means
+        source = (f"{mean} AS o\nJOIN {table} AS d ON d.objID = o.objID" if with_means
                   else f"{table} AS d")
         conditions = [f"{key}.objID = {ids[0]}" if len(ids) == 1
                       else f"{key}.objID IN ({', '.join(map(str, ids))})"]
-    return _measurements(source, conditions, photometry, bands, min_qf, columns, with_means)
+    return _measurements(source, conditions, photometry, bands, min_qf, columns, with_means, schema)
 
 
-def _measurements(source, conditions, photometry, bands, min_qf, columns, with_means):
-    table = _photometry(photometry)
-    columns = schema.with_measurement_keys(columns or (DETECTION_SELECT if photometry == "detection" else FORCED_SELECT))
+def _measurements(source, conditions, photometry, bands, min_qf, columns, with_means, schema):
+    table = _photometry(photometry, schema)
+    default = DETECTION_SELECT if photometry == "detection" else FORCED_SELECT
+    columns = ps1.with_measurement_keys(columns or default)
     select = _select_list(table, columns, "d")
     if with_means:
-        select += ",\n  " + _select_list("mean", LIGHTCURVE_MEAN_SELECT, "o")
+        mean = ps1.resolve_table("mean", schema)
+        select += ",\n  " + _select_list(mean, LIGHTCURVE_MEAN_SELECT, "o")
     conditions = conditions + _photometry_conditions(table, "d", bands, min_qf)
     where = ("\nWHERE " + "\n  AND ".join(conditions)) if conditions else ""
     return f"SELECT {select}\nFROM {source}{where}\nORDER BY d.objID, d.filterID, d.obsTime"
 
 
 def lightcurve_query(ra, dec, radius, *, photometry="detection", bands=None, min_qf=None,
-                     min_detections=2, columns=None):
+                     min_detections=2, columns=None, schema=DEFAULT_SCHEMA):
     """ADQL for every measurement of the objects in a cone, with their mean magnitudes: one query.
 
     Joins ``dbo.MeanObjectView`` (position, counts, mean PSF magnitudes) to the measurements, so
@@ -253,12 +292,14 @@ def lightcurve_query(ra, dec, radius, *, photometry="detection", bands=None, min
       AND o.nDetections >= 2
     ORDER BY d.objID, d.filterID, d.obsTime
     """
-    conditions = [_cone("o", ra, dec, radius)] + _detections_cut("mean", min_detections)
-    source = f"dbo.MeanObjectView AS o\nJOIN {_photometry(photometry)} AS d ON d.objID = o.objID"
-    return _measurements(source, conditions, photometry, bands, min_qf, columns, True)
+    schema = ps1.parse_schema(schema)
+    mean = ps1.resolve_table("mean", schema)
+    conditions = [_cone("o", ra, dec, radius, schema)] + _detections_cut(mean, min_detections)
+    source = f"{mean} AS o\nJOIN {_photometry(photometry, schema)} AS d ON d.objID = o.objID"
+    return _measurements(source, conditions, photometry, bands, min_qf, columns, True, schema)
 
 
-def match_query(positions, radius, *, upload=None, min_detections=2):
+def match_query(positions, radius, *, upload=None, min_detections=2, schema=DEFAULT_SCHEMA):
     """ADQL finding the objects within ``radius`` degrees of many positions, in one query.
 
     Parameters
@@ -271,6 +312,8 @@ def match_query(positions, radius, *, upload=None, min_detections=2):
         Name of an uploaded table with ``idx``, ``ra``, ``dec`` columns, matched on the server.
     min_detections : int or None
         As for `cone_query`.
+    schema : {"dbo", "ps1_dr2"}
+        The schema to write for.
 
     Examples
     --------
@@ -280,15 +323,41 @@ def match_query(positions, radius, *, upload=None, min_detections=2):
     WHERE (CONTAINS(POINT('ICRS', o.raMean, o.decMean), CIRCLE('ICRS', 10.0, 1.0, 0.001)) = 1
       OR CONTAINS(POINT('ICRS', o.raMean, o.decMean), CIRCLE('ICRS', 20.0, 2.0, 0.001)) = 1)
     """
+    schema = ps1.parse_schema(schema)
+    mean = ps1.resolve_table("mean", schema)
     select = "o.objID, o.raMean, o.decMean, o.nDetections"
-    cut = _detections_cut("mean", min_detections)
+    cut = _detections_cut(mean, min_detections)
     if upload is not None:
         if not (isinstance(upload, str) and upload.isidentifier()):
             raise InvalidQueryError(f"upload table name must be an identifier, got {upload!r}")
         where = ("\nWHERE " + "\n  AND ".join(cut)) if cut else ""
         return (f"SELECT u.idx, {select}\nFROM TAP_UPLOAD.{upload} AS u\n"
-                f"JOIN dbo.MeanObjectView AS o ON CONTAINS(POINT('ICRS', o.raMean, o.decMean), "
-                f"CIRCLE('ICRS', u.ra, u.dec, {_fmt(radius)})) = 1{where}")
+                f"JOIN {mean} AS o ON "
+                f"{_circle(schema, 'o.raMean, o.decMean', 'u.ra', 'u.dec', _fmt(radius))}{where}")
     ra, dec = positions
-    cones = "\n  OR ".join(_cone("o", *parse_position((r, d)), radius) for r, d in zip(ra, dec))
-    return f"SELECT {select}\nFROM dbo.MeanObjectView AS o\nWHERE " + "\n  AND ".join([f"({cones})"] + cut)
+    cones = "\n  OR ".join(_cone("o", *parse_position((r, d)), radius, schema) for r, d in zip(ra, dec))
+    return f"SELECT {select}\nFROM {mean} AS o\nWHERE " + "\n  AND ".join([f"({cones})"] + cut)
+
+
+def metadata_query():
+    """ADQL listing the PS1 tables and columns a service publishes, in both schemas: one query.
+
+    The answer tells which of `astroquery_ps1tap.schema.SCHEMAS` the service has, and which
+    columns each table has, so that a query needing a column the service lacks can be refused
+    before it is sent.
+
+    Examples
+    --------
+    >>> print(metadata_query())  # doctest: +NORMALIZE_WHITESPACE
+    SELECT t.schema_name, t.table_name, t.description AS table_description, c.column_name,
+      c.datatype, c.unit, c.description
+    FROM TAP_SCHEMA.tables AS t
+    JOIN TAP_SCHEMA.columns AS c ON c.table_name = t.table_name
+    WHERE t.schema_name IN ('dbo', 'ps1_dr2')
+    """
+    names = ", ".join(f"'{name}'" for name in ps1.SCHEMAS)
+    return ("SELECT t.schema_name, t.table_name, t.description AS table_description, c.column_name,\n"
+            "  c.datatype, c.unit, c.description\n"
+            "FROM TAP_SCHEMA.tables AS t\n"
+            "JOIN TAP_SCHEMA.columns AS c ON c.table_name = t.table_name\n"
+            f"WHERE t.schema_name IN ({names})")

@@ -13,9 +13,10 @@ from astropy.table import Table
 from astroquery.exceptions import InvalidQueryError
 from astroquery.query import BaseQuery, BaseVOQuery
 
-from ... import conf, schema
+from ... import conf
+from ... import schema as _schema
 from ...client import PS1Client
-from ...tables import text as _text
+from . import adql
 from .service import (ResultCache, RetryingSession, TapService, check_server, check_settings,
                       warn_or_raise_truncated)
 from .source import TapSource, check_on_truncation
@@ -29,8 +30,13 @@ class PanstarrsTapClass(PS1Client, BaseVOQuery, BaseQuery):
     Parameters
     ----------
     server : str, optional
-        TAP base URL.  Default: the ``PS1TAP_SERVER`` environment variable if set, else
-        ``conf.server`` (MAST).
+        TAP base URL, or the name of one of MAST's PS1 services (``"ps1dr2"``, the legacy one, or
+        ``"mast_catalogs"``, the newer one; `astroquery_ps1tap.schema.MAST_SERVICES`).  Default: the
+        ``PS1TAP_SERVER`` environment variable if set, else ``conf.server`` (MAST's ``ps1dr2``).
+    schema : {"dbo", "ps1_dr2"}, optional
+        The PS1 schema to query: ``"dbo"`` (MAST's legacy service) or ``"ps1_dr2"`` (its newer
+        one).  Default: ``conf.schema``, whose default ``"auto"`` takes the one the service has,
+        learnt from its ``TAP_SCHEMA`` with one query (``dbo`` where it has both).
     timeout : float, optional
         Seconds for each HTTP request to connect and between bytes (default ``conf.timeout``).
     retries : int, optional
@@ -50,10 +56,11 @@ class PanstarrsTapClass(PS1Client, BaseVOQuery, BaseQuery):
       AND o.nDetections >= 2
     """
 
-    def __init__(self, server=None, *, timeout=None, retries=None, deadline=None):
+    def __init__(self, server=None, *, schema=None, timeout=None, retries=None, deadline=None):
         check_settings(timeout=timeout, retries=retries, deadline=deadline)  # before any request
         super().__init__()
         self._server = server
+        self._schema = None if schema is None else _schema.parse_schema(schema)
         self._timeout = timeout
         self._retries = retries
         self._deadline = deadline
@@ -65,18 +72,28 @@ class PanstarrsTapClass(PS1Client, BaseVOQuery, BaseQuery):
     # ---- configuration ------------------------------------------------------------------------
     @property
     def server(self):
-        """The TAP base URL in use (explicit > ``PS1TAP_SERVER`` > ``conf.server``)."""
-        return (self._server or os.environ.get("PS1TAP_SERVER") or conf.server).rstrip("/")
+        """The TAP base URL in use (explicit > ``PS1TAP_SERVER`` > ``conf.server``); names of
+        MAST's services (``"mast_catalogs"``) stand for their URLs."""
+        server = (self._server or os.environ.get("PS1TAP_SERVER") or conf.server).strip()
+        return _schema.MAST_SERVICES.get(server.lower(), server).rstrip("/")
+
+    @property
+    def schema(self):
+        """The PS1 schema queried (``"dbo"`` or ``"ps1_dr2"``): the one asked for (``schema=``,
+        else ``conf.schema``), else the one the service has (one ``TAP_SCHEMA`` query, then
+        remembered)."""
+        return self.source.schema
 
     @property
     def source(self):
         """The `~astroquery_ps1tap.sources.tap.TapSource` for `server` (timeouts, retries, cache)."""
         self._session.timeout, self._session.retries, _ = _settings(self._timeout, self._retries)
         url = check_server(self.server)
-        if url not in self._sources:
+        requested = self._schema or (None if conf.schema == "auto" else _schema.parse_schema(conf.schema))
+        if (url, requested) not in self._sources:
             service = TapService(url, self._session, ResultCache(self.cache_location))
-            self._sources[url] = TapSource(service, deadline=self._deadline)
-        return self._sources[url]
+            self._sources[url, requested] = TapSource(service, deadline=self._deadline, schema=requested)
+        return self._sources[url, requested]
 
     @property
     def service(self):
@@ -163,7 +180,10 @@ class PanstarrsTapClass(PS1Client, BaseVOQuery, BaseQuery):
 
     # ---- metadata ------------------------------------------------------------------------------
     def list_tables(self, *, cache=True, get_query_payload=False):
-        """Tables the service publishes, from its ``TAP_SCHEMA`` (one query, cached).
+        """The PS1 tables the service publishes in the schema queried, from its ``TAP_SCHEMA``.
+
+        The service's tables and columns are fetched with one query, once, and kept with the
+        rest of what the client knows about the service (also in the on-disk cache).
 
         Parameters
         ----------
@@ -175,27 +195,29 @@ class PanstarrsTapClass(PS1Client, BaseVOQuery, BaseQuery):
         Returns
         -------
         `~astropy.table.Table`
-            ``table_name`` (``dbo.MeanObjectView``, ...) and ``description``.
+            ``table_name`` (``dbo.MeanObjectView``, ... or ``ps1_dr2.mean_object``, ...) and
+            ``description``.
         """
-        query = "SELECT t.table_name, t.description FROM TAP_SCHEMA.tables AS t"
         if get_query_payload:
-            return query
-        table = self.source.run(query, cache=cache).table
-        names = [schema.resolve_table(n) if _known_table(n) else n for n in _text(table["table_name"])]
-        out = Table({"table_name": names, "description": _text(table["description"])})
+            return adql.metadata_query()
+        source = self.source
+        metadata = source.metadata(cache=cache)
+        schema = metadata.choose(source.requested_schema)
+        entries = [e for key, e in metadata.tables.items() if key.split(".", 1)[0] == schema]
+        names = [_canonical_table(e["name"], schema) for e in entries]
+        out = Table({"table_name": np.array(names, dtype=str),
+                     "description": np.array([e["description"] for e in entries], dtype=str)})
         out.sort("table_name")
         return out
 
     def list_columns(self, table, *, cache=True, get_query_payload=False):
         """Columns of a table: canonical name, datatype, unit (from the PS1 schema), description.
 
-        All of the service's columns are fetched in one query (cached) and filtered here, which
-        works whatever letter case the service uses for table names.
-
         Parameters
         ----------
         table : str
-            A table name or alias (``"mean"``, ``"dbo.Detection"``, ``"Detection"``).
+            A table name or alias (``"mean"``, ``"dbo.Detection"``, ``"Detection"``,
+            ``"ps1_dr2.mean_object"``), taken to its equivalent in the schema queried.
         cache : bool
             Use the on-disk cache.
         get_query_payload : bool
@@ -208,24 +230,22 @@ class PanstarrsTapClass(PS1Client, BaseVOQuery, BaseQuery):
         >>> print(columns[columns["name"] == "obsTime"]["unit"][0])
         d
         """
-        table = schema.resolve_table(table)
-        query = ("SELECT c.table_name, c.column_name, c.datatype, c.unit, c.description "
-                 "FROM TAP_SCHEMA.columns AS c")
+        _schema.resolve_table(table)  # an unknown name is refused before anything is sent
         if get_query_payload:
-            return query
-        served = self.source.run(query, cache=cache).table
-        keep = np.char.lower(_text(served["table_name"]).astype(str)) == table.lower()
-        if not keep.any():
-            raise InvalidQueryError(f"the service at {self.server} does not publish {table}")
-        rows = served[keep]
+            return adql.metadata_query()
+        source = self.source
+        metadata = source.metadata(cache=cache)
+        table = _schema.resolve_table(table, metadata.choose(source.requested_schema))
+        served = metadata.table(table)["columns"].values()
         names, units = [], []
-        for name, unit in zip(_text(rows["column_name"]), _text(rows["unit"])):
-            known = schema.find_column(table, name.strip('"'))
+        for name, _, unit, _ in served:
+            known = _schema.find_column(table, name)
             names.append(known.name if known else name)
             units.append(known.unit if known else unit)
-        return Table({"name": names, "datatype": _text(rows["datatype"]), "unit": units,
-                      "description": _text(rows["description"])})
-
+        return Table({"name": np.array(names, dtype=str),
+                      "datatype": np.array([c[1] for c in served], dtype=str),
+                      "unit": np.array(units, dtype=str),
+                      "description": np.array([c[3] for c in served], dtype=str)})
 
 
 def _query_tap_advice(row_limit):
@@ -246,12 +266,13 @@ def _settings(timeout, retries):
     return float(timeout), int(retries), None
 
 
-def _known_table(name):
+def _canonical_table(name, schema):
+    """A served table name in the PS1 schema's spelling where the schema knows it."""
+    qualified = name if "." in name else f"{schema}.{name}"
     try:
-        schema.resolve_table(name)
-        return True
+        return _schema.resolve_table(qualified)
     except InvalidQueryError:
-        return False
+        return qualified
 
 
 PanstarrsTap = PanstarrsTapClass()

@@ -4,16 +4,24 @@ Each method builds ADQL with the pure builders of `astroquery_ps1tap.sources.tap
 through `TapSource.run`, the one place TAP queries leave from (which hands them to
 `~astroquery_ps1tap.sources.tap.service.TapService`: retries, deadline, cache, sync or async).
 Answers go back as the service sent them; `astroquery_ps1tap.client.PS1Client` shapes them.
+
+The ADQL is written for the PS1 schema the service has (``dbo`` or ``ps1_dr2``), learnt from its
+``TAP_SCHEMA`` with one query (`TapSource.metadata`) unless chosen explicitly, and every query is
+checked against the tables and columns the service publishes before it is sent.
 """
 import re
+import threading
 
 import numpy as np
 from astropy.table import Table, vstack
+from astroquery.exceptions import InvalidQueryError
 
 from ... import conf
+from ... import schema as ps1
 from ...batch import Batches, run_batches, run_id_batches
 from ..base import Source
 from . import adql
+from .metadata import ServiceMetadata, references
 from .service import count_option, seconds_option, truncation_report, warn_or_raise_truncated
 
 __all__ = ["TapSource"]
@@ -49,16 +57,66 @@ class TapSource(Source):
         The service (its URL, HTTP session, cache).
     deadline : float or None
         Seconds allowed for one whole query (default ``conf.deadline``).
+    schema : {"dbo", "ps1_dr2"} or None
+        The PS1 schema to query; None: the one the service has (``dbo`` where it has both).
     """
 
     name = "TAP"
 
-    def __init__(self, service, deadline=None):
+    def __init__(self, service, deadline=None, schema=None):
         self.service = service
         self.deadline = deadline
+        self.requested_schema = None if schema is None else ps1.parse_schema(schema)
+        self._metadata = None
+        self._metadata_lock = threading.Lock()
 
     def describe(self):
         return f"the TAP service at {self.service.url}"
+
+    # ---- what the service publishes --------------------------------------------------------
+    def metadata(self, cache=True):
+        """The service's PS1 schemas, tables and columns (`ServiceMetadata`): one ``TAP_SCHEMA``
+        query, asked once per source (and kept in the on-disk cache like any answer)."""
+        with self._metadata_lock:
+            if self._metadata is None:
+                # not cut by a row limit lowered for data queries (MAST's dbo has 5,535 columns)
+                maxrec = max(conf.row_limit, type(conf).row_limit.defaultvalue)
+                answer = self.run(adql.metadata_query(), maxrec=maxrec, cache=cache)
+                warn_or_raise_truncated(answer, what="the service's TAP_SCHEMA", on_truncation="raise",
+                                        advice="Choose the schema with schema=... .")
+                self._metadata = ServiceMetadata(answer.table, self.service.url)
+            return self._metadata
+
+    @property
+    def schema(self):
+        """The PS1 schema queries are written for: the one asked for, else the service's
+        (``dbo`` where it has both; learning it takes one query)."""
+        if self.requested_schema is not None:
+            return self.requested_schema
+        return self.metadata().choose()
+
+    def _refuse_bad_input(self, build):
+        """Refuse input no schema accepts before the query that learns the schema is sent.
+
+        ``build(schema)`` builds the query (pure); once the schema is known it is built for it.
+        """
+        if self.requested_schema is not None or self._metadata is not None:
+            return
+        errors = []
+        for schema in ps1.SCHEMAS:
+            try:
+                build(schema)
+                return
+            except (InvalidQueryError, ValueError) as exc:
+                errors.append(exc)
+        raise errors[0]
+
+    def _check(self, query):
+        """Refuse ``query`` (built here) if it needs a table or column the service lacks."""
+        metadata = self.metadata()
+        metadata.choose(self.requested_schema)  # the schema asked for must be there
+        metadata.require(references(query))
+        return query
 
     # ---- the one place queries are sent from ---------------------------------------------------
     def run(self, query, *, maxrec=None, async_job=None, expected_rows=None, cache=True,
@@ -102,10 +160,17 @@ class TapSource(Source):
             Return the ADQL instead of running it.
         """
         check_on_truncation(on_truncation)
-        query = adql.cone_query(ra, dec, radius_deg, table=table, columns=columns,
-                                min_detections=min_detections, column_filters=column_filters, top=top)
+
+        def build(schema):
+            return adql.cone_query(ra, dec, radius_deg, table=table, columns=columns,
+                                   min_detections=min_detections, column_filters=column_filters,
+                                   top=top, schema=schema)
+
+        self._refuse_bad_input(build)
+        query = build(self.schema)
         if get_query_payload:
             return query
+        self._check(query)
         expected = np.pi * radius_deg**2 * _OBJECTS_PER_SQ_DEG
         result = self.run(query, maxrec=maxrec, async_job=async_job, expected_rows=expected,
                           cache=cache)
@@ -148,8 +213,11 @@ class TapSource(Source):
         deadline = seconds_option(None, "deadline", default=self.deadline)
         options = dict(photometry=photometry, columns=columns, bands=bands, min_qf=min_qf,
                        with_means=with_means)
-        adql.detections_query(ids[:1], **options)  # every option is checked before any request
-        chunk_size = positive(chunk_size or conf.objid_chunk_size, "chunk_size")
+        self._refuse_bad_input(lambda schema: adql.detections_query(ids[:1], schema=schema, **options))
+        options["schema"] = self.schema
+        first = adql.detections_query(ids[:1], **options)  # every option is checked before any request
+        if not get_query_payload:
+            self._check(first)
         if upload is None:
             upload = len(ids) > chunk_size and not get_query_payload and self.service.upload_supported()
         size = positive(conf.upload_chunk_size, "conf.upload_chunk_size") if upload else chunk_size
@@ -189,10 +257,15 @@ class TapSource(Source):
                           min_qf=None, min_detections=2, progress=None, cache=True,
                           get_query_payload=False):
         """Measurements with means of the objects in a small cone: one joined query."""
-        query = adql.lightcurve_query(ra, dec, radius_deg, photometry=photometry, bands=bands,
-                                      min_qf=min_qf, min_detections=min_detections)
+        def build(schema):
+            return adql.lightcurve_query(ra, dec, radius_deg, photometry=photometry, bands=bands,
+                                         min_qf=min_qf, min_detections=min_detections, schema=schema)
+
+        self._refuse_bad_input(build)
+        query = build(self.schema)
         if get_query_payload:
             return query
+        self._check(query)
         result = self.run(query, cache=cache, expected_rows=_DETECTIONS_PER_OBJECT)
         warn_or_raise_truncated(result, what="get_lightcurves", advice="Use a smaller radius.")
         names = {n.lower(): n for n in result.table.colnames}
@@ -226,11 +299,17 @@ class TapSource(Source):
             upload = len(ra) > 1 and not get_query_payload and self.service.upload_supported()
         size = upload_size if upload else chunk_size
         starts = list(range(0, len(ra), size))
-        queries = [adql.match_query(None if upload else (ra[i:i + size], dec[i:i + size]), radius_deg,
-                                    upload="positions" if upload else None,
-                                    min_detections=min_detections) for i in starts]
+
+        def build(schema):
+            return [adql.match_query(None if upload else (ra[i:i + size], dec[i:i + size]), radius_deg,
+                                     upload="positions" if upload else None,
+                                     min_detections=min_detections, schema=schema) for i in starts]
+
+        self._refuse_bad_input(build)
+        queries = build(self.schema)
         if get_query_payload:
             return queries[0] if len(queries) == 1 else queries
+        self._check(queries[0])
 
         def fetch(start):
             uploads = None

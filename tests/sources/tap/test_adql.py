@@ -78,3 +78,51 @@ def test_one_query_light_curve_joins_mean_magnitudes():
     query = adql.lightcurve_query(*KQ_UMA, 1 / 3600)
     assert "FROM dbo.MeanObjectView AS o\nJOIN dbo.Detection AS d ON d.objID = o.objID" in query
     assert "o.zMeanPSFMag" in query
+
+
+class TestNewerService:
+    """ADQL for the ps1_dr2 schema: its table names, geometry as seen working there, no Filter."""
+
+    def test_cone(self):
+        query = adql.cone_query(187.706, 12.391, 0.2, schema="ps1_dr2")
+        assert "FROM ps1_dr2.mean_object AS o" in query
+        assert "CONTAINS(POINT(o.raMean, o.decMean), CIRCLE(187.706, 12.391, 0.2)) = 1" in query
+
+    @pytest.mark.parametrize("table, name", [("stack", "ps1_dr2.stack_object"),
+                                             ("forced_mean", "ps1_dr2.forced_mean_object"),
+                                             ("dbo.StackObjectView", "ps1_dr2.stack_object")])
+    def test_other_object_tables(self, table, name):
+        query = adql.cone_query(1, 2, 0.1, table=table, columns=["objID"], schema="ps1_dr2")
+        assert f"FROM {name} AS o" in query
+
+    def test_columns_only_the_newer_service_has(self):
+        query = adql.cone_query(1, 2, 0.1, columns=["objID", "PMRA"], schema="ps1_dr2")
+        assert query.startswith("SELECT o.objID, o.pmra, o.raMean")
+        with pytest.raises(InvalidQueryError, match="unknown column 'pmra' in dbo.MeanObjectView"):
+            adql.cone_query(1, 2, 0.1, columns=["pmra"])
+
+    def test_detections_and_light_curves(self):
+        queries = [adql.detections_query([1, 2], bands="gz", min_qf=0.9, schema="ps1_dr2"),
+                   adql.detections_query([1], with_means=True, schema="ps1_dr2"),
+                   adql.lightcurve_query(*KQ_UMA, 1 / 3600, schema="ps1_dr2"),
+                   adql.match_query(([10.0], [1.0]), 0.001, schema="ps1_dr2"),
+                   adql.detections_query(None, upload="ids", with_means=True, schema="ps1_dr2")]
+        for query in queries:
+            assert "dbo." not in query and "ICRS" not in query and "Filter" not in query
+            assert "NATURAL" not in query
+        assert "FROM ps1_dr2.detection AS d" in queries[0] and "d.filterID IN (1, 4)" in queries[0]
+        assert "FROM ps1_dr2.mean_object AS o\nJOIN ps1_dr2.detection AS d ON d.objID = o.objID" in queries[2]
+
+    def test_forced_photometry_keeps_its_column_names(self):
+        query = adql.detections_query([1], photometry="forced", min_qf=0.5, schema="ps1_dr2")
+        assert "FROM ps1_dr2.forced_warp_measurement AS d" in query and "d.FpsfQfPerfect >= 0.5" in query
+
+    def test_unknown_schema(self):
+        with pytest.raises(InvalidQueryError, match="schema must be one of"):
+            adql.cone_query(1, 2, 0.1, schema="public")
+
+
+def test_the_metadata_query_asks_for_both_schemas_at_once():
+    query = adql.metadata_query()
+    assert "FROM TAP_SCHEMA.tables AS t\nJOIN TAP_SCHEMA.columns AS c" in query
+    assert "WHERE t.schema_name IN ('dbo', 'ps1_dr2')" in query

@@ -1,7 +1,9 @@
 """PanstarrsTapClass against a real TAP server: the local DaCHS service with the PS1 sample database.
 
 The sample reproduces the MAST tutorial's answers (``localtap/sample.py``), so these tests check
-the same numbers the tutorial got at MAST.
+the same numbers the tutorial got at MAST.  The local service publishes the sample in both of
+MAST's schemas (``dbo``, as on MAST's legacy service, and ``ps1_dr2``, as on its newer one): the
+tests proving the client run on each (the ``ps1`` fixture), and must give the same answers.
 """
 import warnings
 
@@ -11,7 +13,7 @@ from astropy import units as u
 from astropy.coordinates import SkyCoord
 from astroquery.exceptions import InvalidQueryError, MaxResultsWarning, NoResultsWarning
 
-from astroquery_ps1tap import PanstarrsTapClass, conf
+from astroquery_ps1tap import PanstarrsTapClass, conf, schema
 from localtap import sample
 
 pytestmark = pytest.mark.server
@@ -19,12 +21,25 @@ pytestmark = pytest.mark.server
 KQ, EB1, EB2 = sample.KQ_UMA, sample.KIC_2161623, sample.KIC_8153568
 
 
-@pytest.fixture
-def ps1(ps1tap_server, tmp_path):
-    """A client of the local server with a cache of its own."""
-    client = PanstarrsTapClass(server=ps1tap_server)
-    client.cache_location = tmp_path / "cache"
+def client_of(server, cache, schema=None):
+    """A client of the local server with a cache of its own, which has already learnt what the
+    service publishes (one TAP_SCHEMA query per client), so tests count only their own requests."""
+    client = PanstarrsTapClass(server=server, schema=schema)
+    client.cache_location = cache
+    client.source.metadata()
     return client
+
+
+@pytest.fixture(params=["dbo", "ps1_dr2"])
+def ps1(request, ps1tap_server, tmp_path):
+    """A client of the local server, for each of MAST's two PS1 schemas."""
+    return client_of(ps1tap_server, tmp_path / "cache", request.param)
+
+
+@pytest.fixture
+def dbo(ps1tap_server, tmp_path):
+    """A client of the local server's ``dbo`` schema (for tests of the query path, not the schema)."""
+    return client_of(ps1tap_server, tmp_path / "cache", "dbo")
 
 
 @pytest.fixture
@@ -120,8 +135,8 @@ class TestGetDetections:
         det = ps1.get_detections(KQ.objid, bands="gz")
         assert sorted(set(det["filter"])) == ["g", "z"] and len(det) == 8 + 13
 
-    def test_forced_photometry_same_names(self, ps1):
-        forced = ps1.get_detections(KQ.objid, photometry="forced")
+    def test_forced_photometry_same_names(self, dbo):
+        forced = dbo.get_detections(KQ.objid, photometry="forced")
         assert forced.meta["PHOTOMETRY"] == "forced"
         assert len(forced) == sample.STAR_N_WARPS["KQ UMa"]
         assert {"psfFlux", "psfFluxErr", "psfQfPerfect", "infoFlag", "filter"} <= set(forced.colnames)
@@ -147,85 +162,174 @@ class TestLightCurves:
 
 
 class TestRowLimits:
-    def test_a_truncated_answer_is_never_silent(self, ps1):
+    def test_a_truncated_answer_is_never_silent(self, dbo):
         with pytest.warns(MaxResultsWarning, match="only the first 10 rows"):
-            m87 = ps1.query_region((sample.M87_RA, sample.M87_DEC), 0.2, maxrec=10)
+            m87 = dbo.query_region((sample.M87_RA, sample.M87_DEC), 0.2, maxrec=10)
         assert len(m87) == 10
 
-    def test_or_an_error_on_request(self, ps1):
+    def test_or_an_error_on_request(self, dbo):
         from astroquery_ps1tap.sources.tap.service import MaxResultsError
 
         with pytest.raises(MaxResultsError, match="incomplete"):
-            ps1.query_tap("SELECT o.objID FROM dbo.MeanObjectView AS o", maxrec=5, on_truncation="raise")
+            dbo.query_tap("SELECT o.objID FROM dbo.MeanObjectView AS o", maxrec=5, on_truncation="raise")
 
-    def test_the_service_limit_is_100000_like_mast(self, ps1):
+    def test_the_service_limit_is_100000_like_mast(self, dbo):
         with pytest.warns(MaxResultsWarning, match="only the first 100000 rows, cut at the service's own limit"):
-            rows = ps1.query_tap("SELECT d.objID FROM dbo.Detection AS d", maxrec=200000)
+            rows = dbo.query_tap("SELECT d.objID FROM dbo.Detection AS d", maxrec=200000)
         assert len(rows) == 100000
 
-    def test_batches_cut_at_the_limit_are_split_not_lost(self, ps1):
+    def test_batches_cut_at_the_limit_are_split_not_lost(self, dbo):
         with conf.set_temp("row_limit", 100):
             with warnings.catch_warnings():
                 warnings.simplefilter("error", MaxResultsWarning)
-                det = ps1.get_detections([KQ.objid, EB1.objid, EB2.objid], cache=False)
+                det = dbo.get_detections([KQ.objid, EB1.objid, EB2.objid], cache=False)
         assert len(det) == KQ.n_detections + EB1.n_detections + EB2.n_detections
 
-    def test_top_is_not_truncation(self, ps1):
+    def test_top_is_not_truncation(self, dbo):
         with warnings.catch_warnings():
             warnings.simplefilter("error", MaxResultsWarning)
-            assert len(ps1.query_tap("SELECT TOP 5 f.filterID FROM dbo.Filter AS f", maxrec=5)) == 5
+            assert len(dbo.query_tap("SELECT TOP 5 f.filterID FROM dbo.Filter AS f", maxrec=5)) == 5
 
 
 class TestCache:
-    def test_second_call_sends_nothing(self, ps1, requests_sent):
-        first = ps1.get_detections(KQ.objid)
-        second = ps1.get_detections(KQ.objid)
+    def test_second_call_sends_nothing(self, dbo, requests_sent):
+        first = dbo.get_detections(KQ.objid)
+        second = dbo.get_detections(KQ.objid)
         assert len(requests_sent) == 1 and (first["detectID"] == second["detectID"]).all()
 
-    def test_cache_false_and_clear_cache(self, ps1, requests_sent):
-        ps1.get_detections(KQ.objid)
-        ps1.get_detections(KQ.objid, cache=False)
-        ps1.clear_cache()
-        ps1.get_detections(KQ.objid)
+    def test_cache_false_and_clear_cache(self, dbo, requests_sent):
+        dbo.get_detections(KQ.objid)
+        dbo.get_detections(KQ.objid, cache=False)
+        dbo.clear_cache()
+        dbo.get_detections(KQ.objid)
         assert len(requests_sent) == 3
 
-    def test_astroquery_cache_setting_is_honoured(self, ps1, requests_sent):
+    def test_astroquery_cache_setting_is_honoured(self, dbo, requests_sent):
         from astroquery import cache_conf
 
-        ps1.get_detections(KQ.objid)
+        dbo.get_detections(KQ.objid)
         with cache_conf.set_temp("cache_active", False):
-            ps1.get_detections(KQ.objid)
+            dbo.get_detections(KQ.objid)
         assert len(requests_sent) == 2
 
-    def test_a_corrupt_entry_is_fetched_again(self, ps1, requests_sent):
-        ps1.get_detections(KQ.objid)
-        for entry in ps1.cache_location.glob("*.vot"):
+    def test_a_corrupt_entry_is_fetched_again(self, dbo, requests_sent):
+        dbo.get_detections(KQ.objid)
+        for entry in dbo.cache_location.glob("*.vot"):
             entry.write_bytes(entry.read_bytes()[:200])  # cut short, as by a crash mid-write
-        det = ps1.get_detections(KQ.objid)
+        det = dbo.get_detections(KQ.objid)
         assert len(det) == 66 and len(requests_sent) == 2
 
 
 class TestServerErrors:
-    def test_adql_errors_carry_the_servers_message(self, ps1):
+    def test_adql_errors_carry_the_servers_message(self, dbo):
         with pytest.raises(InvalidQueryError, match="rejected the query: .*nosuchcol"):
-            ps1.query_tap("SELECT nosuchcol FROM dbo.Filter AS f")
+            dbo.query_tap("SELECT nosuchcol FROM dbo.Filter AS f")
 
-    def test_async_adql_errors_too_and_the_job_is_deleted(self, ps1, requests_sent):
+    def test_async_adql_errors_too_and_the_job_is_deleted(self, dbo, requests_sent):
         with pytest.raises(InvalidQueryError, match="rejected the query"):
-            ps1.query_tap("SELECT nosuchcol FROM dbo.Filter AS f", async_job=True)
+            dbo.query_tap("SELECT nosuchcol FROM dbo.Filter AS f", async_job=True)
         assert requests_sent[-1][0] == "DELETE"
 
 
 class TestMetadata:
-    def test_list_tables(self, ps1):
-        tables = ps1.list_tables()
-        assert {"dbo.MeanObjectView", "dbo.Detection", "dbo.ForcedWarpMeasurement"} <= set(tables["table_name"])
+    def test_list_tables(self, ps1, requests_sent):
+        tables = list(ps1.list_tables()["table_name"])
+        if ps1.schema == "dbo":
+            assert {"dbo.MeanObjectView", "dbo.Detection", "dbo.ForcedWarpMeasurement",
+                    "dbo.Filter"} <= set(tables)
+        else:  # as seen at MAST: snake_case names, no filter table
+            assert tables == ["ps1_dr2.detection", "ps1_dr2.forced_mean_object", "ps1_dr2.mean_object",
+                              "ps1_dr2.stack_object"]
+        assert requests_sent == []  # known since the client learnt what the service publishes
 
     def test_list_columns_canonical_names_and_schema_units(self, ps1):
         columns = ps1.list_columns("Detection")
         names = list(columns["name"])
         assert "psfQfPerfect" in names and "objID" in names  # DaCHS lists them in lower case
         assert columns[names.index("psfFlux")]["unit"] == "Jy"
+        assert len(names) == len(ps1.list_columns("ps1_dr2.detection")) == len(schema.columns("detection"))
+
+    def test_the_forced_mean_table_has_positions_in_either_schema(self, ps1):
+        names = list(ps1.list_columns("forced_mean")["name"])
+        assert {"objID", "raMean", "decMean", "gFPSFFlux"} <= set(names)
+
+
+class TestTwoSchemas:
+    """The service's schema is learnt from the service, or chosen; both give the same tables."""
+
+    def test_a_service_with_both_is_queried_in_dbo_after_one_metadata_query(
+            self, ps1tap_server, tmp_path, requests_sent):
+        client = PanstarrsTapClass(server=ps1tap_server)
+        client.cache_location = tmp_path
+        assert client.schema == "dbo"
+        assert len(requests_sent) == 1  # the TAP_SCHEMA query
+        client.query_region((KQ.cone_ra, KQ.cone_dec), 1 * u.arcsec)
+        client.get_detections(KQ.objid)
+        assert len(requests_sent) == 3  # what the service publishes is asked once
+        again = PanstarrsTapClass(server=ps1tap_server)
+        again.cache_location = tmp_path
+        assert again.schema == "dbo" and len(requests_sent) == 3  # and kept in the cache
+
+    def test_the_choice_is_explicit_or_in_conf(self, ps1tap_server, tmp_path):
+        with conf.set_temp("schema", "ps1_dr2"):
+            assert "FROM ps1_dr2.mean_object AS o" in client_of(ps1tap_server, tmp_path).query_region(
+                (KQ.cone_ra, KQ.cone_dec), 1 * u.arcsec, get_query_payload=True)
+            assert client_of(ps1tap_server, tmp_path, "dbo").schema == "dbo"  # explicit wins
+
+    def test_the_same_canonical_tables_from_either_schema(self, ps1tap_server, tmp_path):
+        old, new = (client_of(ps1tap_server, tmp_path / s, s) for s in ("dbo", "ps1_dr2"))
+
+        def same(a, b):
+            assert a.colnames == b.colnames and len(a) == len(b)
+            for name in a.colnames:
+                assert a[name].unit == b[name].unit and a[name].dtype == b[name].dtype, name
+                assert (np.ma.getmaskarray(a[name]) == np.ma.getmaskarray(b[name])).all(), name
+                assert (np.ma.filled(a[name], 0) == np.ma.filled(b[name], 0)).all(), name
+
+        cone = (sample.M87_RA, sample.M87_DEC), sample.M87_RADIUS
+        same(old.query_region(*cone), new.query_region(*cone))
+        for table, column in (("stack", "gPSFMag"), ("forced_mean", "gFPSFFlux")):
+            same(old.query_region(*cone, table=table, columns=["objID", column], min_detections=None),
+                 new.query_region(*cone, table=table, columns=["objID", column], min_detections=None))
+        ids = [KQ.objid, EB1.objid, EB2.objid]
+        same(old.get_detections(ids), new.get_detections(ids))
+        same(old.get_detections(EB1.objid, min_qf=0.9, bands="gi"),
+             new.get_detections(EB1.objid, min_qf=0.9, bands="gi"))
+        stars = SkyCoord([s.cone_ra for s in sample.STARS], [s.cone_dec for s in sample.STARS], unit="deg")
+        same(old.match_positions(stars, upload=False), new.match_positions(stars, upload=False))
+        for target in (KQ.objid, SkyCoord(EB2.cone_ra, EB2.cone_dec, unit="deg")):
+            a, b = old.get_lightcurves(target), new.get_lightcurves(target)
+            assert [lc.meta["FILTER"] for lc in a] == [lc.meta["FILTER"] for lc in b]
+            for x, y in zip(a, b):
+                for name in ("time", "flux", "flux_err", "mag", "dmag", "quality"):
+                    assert np.array_equal(np.asarray(x[name].value), np.asarray(y[name].value),
+                                          equal_nan=True), name
+
+    def test_the_newer_schema_is_queried_as_seen_at_mast(self, ps1tap_server, tmp_path):
+        new = client_of(ps1tap_server, tmp_path, "ps1_dr2")
+        queries = [new.query_region((KQ.cone_ra, KQ.cone_dec), 1 * u.arcsec, get_query_payload=True),
+                   new.get_lightcurves((KQ.cone_ra, KQ.cone_dec), get_query_payload=True),
+                   new.get_detections([KQ.objid, EB1.objid], get_query_payload=True)]
+        for query in queries:
+            assert "dbo." not in query and "ICRS" not in query and "Filter" not in query
+        assert "CONTAINS(POINT(o.raMean, o.decMean), CIRCLE(139.33446271609, 68.63508880829, " in queries[0]
+        assert "FROM ps1_dr2.mean_object AS o\nJOIN ps1_dr2.detection AS d ON d.objID = o.objID" in queries[1]
+
+    def test_what_the_service_does_not_publish_is_refused_before_it_is_asked(
+            self, ps1tap_server, tmp_path, requests_sent):
+        new = client_of(ps1tap_server, tmp_path, "ps1_dr2")
+        requests_sent.clear()
+        service = f"the TAP service at {ps1tap_server}"
+        with pytest.raises(InvalidQueryError, match=f"{service} does not publish column pmra of table "
+                                                    "ps1_dr2.mean_object"):
+            new.query_region((KQ.cone_ra, KQ.cone_dec), 1 * u.arcsec, columns=["objID", "pmra"])
+        with pytest.raises(InvalidQueryError, match=f"{service} does not publish column pmdec of "
+                                                    "table ps1_dr2.mean_object"):
+            new.query_region((KQ.cone_ra, KQ.cone_dec), 1 * u.arcsec, column_filters={"pmdec": (None, 5)})
+        with pytest.raises(InvalidQueryError, match=f"{service} does not publish table "
+                                                    "ps1_dr2.forced_warp_measurement"):
+            new.get_detections(KQ.objid, photometry="forced")
+        assert requests_sent == []
 
 
 class TestManyObjects:
