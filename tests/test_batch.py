@@ -94,6 +94,9 @@ class TestADownService:
     def test_a_hanging_service_fails_twenty_batches_without_trying_them_all(self, proxy, bulk_ids):
         proxy.inject(hang(), times=None, match="POST /tap/sync")
         ps1 = PanstarrsTapClass(server=proxy.tap_url, timeout=1, retries=1, deadline=60)
+        proxy.clear_faults()
+        ps1.source.metadata()  # the service's schema is learnt once, before the service goes down
+        proxy.inject(hang(), times=None, match="POST /tap/sync")
         with pytest.raises(PartialResultError) as failure:
             ps1.get_detections(bulk_ids, chunk_size=2, upload=False, max_workers=4, cache=False,
                                progress=False)
@@ -105,6 +108,9 @@ class TestADownService:
     def test_the_deadline_applies_to_the_whole_call(self, proxy, bulk_ids):
         proxy.inject(hang(), times=None, match="POST /tap/sync")
         ps1 = PanstarrsTapClass(server=proxy.tap_url, timeout=30, retries=0, deadline=3)
+        proxy.clear_faults()
+        ps1.source.metadata()  # the service's schema is learnt once, before the service hangs
+        proxy.inject(hang(), times=None, match="POST /tap/sync")
         start = time.monotonic()
         with pytest.raises(PartialResultError) as failure:
             ps1.get_detections(bulk_ids, chunk_size=2, upload=False, max_workers=4, cache=False,
@@ -121,6 +127,9 @@ class TestCtrlC:
         proxy.inject(fault, times=None, match="POST /tap/sync" if not async_job else "*/async*")
         ps1 = PanstarrsTapClass(server=proxy.tap_url, timeout=30, retries=3, deadline=25)
         ps1.service.poll = 0.1
+        proxy.clear_faults()
+        ps1.source.metadata()  # the service's schema is learnt once, before the faults
+        proxy.inject(fault, times=None, match="POST /tap/sync" if not async_job else "*/async*")
         timer = interrupt_after(2)
         start = time.monotonic()
         try:

@@ -392,10 +392,11 @@ class UnreadableAnswerError(RemoteServiceError):
 class QueryResult:
     """A parsed TAP result: the table as the service sent it, and whether it was truncated."""
 
-    def __init__(self, table, overflow, row_limit):
+    def __init__(self, table, overflow, row_limit, adql=None):
         self.table = table
         self.overflow = overflow
         self.row_limit = row_limit
+        self.adql = adql
 
 
 def parse_votable(content, url):
@@ -613,7 +614,7 @@ class TapService:
                     table, overflow = parse_votable(content, self.url)
                     if not overflow:
                         log.debug(f"cache hit {key}")
-                        return QueryResult(table, overflow, maxrec)
+                        return QueryResult(table, overflow, maxrec, adql)
                 except Exception as exc:  # whatever makes an entry unusable: fetch again
                     log.debug(f"discarding unusable cache entry {key}: {exc!r}")
                 self.cache.discard(key)
@@ -636,7 +637,7 @@ class TapService:
                 self.session.deadline = None
         if use_cache and not overflow:  # only complete answers are kept
             self.cache.put(key, content)
-        return QueryResult(table, overflow, maxrec)
+        return QueryResult(table, overflow, maxrec, adql)
 
     @staticmethod
     def _form(adql, maxrec, uploads):

@@ -258,6 +258,7 @@ class TestTruncationReports:
 
 class TestFailuresOfOneObject:
     def test_one_objects_failure_is_that_objects(self, ps1, proxy):
+        ps1.source.metadata()  # the service's schema is learnt once, before the faults
         proxy.inject(http_error(500, body="overloaded"), times=None, match="POST /tap/sync")
         with pytest.raises(PartialResultError,
                            match=rf"^objID {KQ.objid} could not be fetched: .*overloaded"):
@@ -266,6 +267,7 @@ class TestFailuresOfOneObject:
             ps1.get_lightcurves(KQ.objid, cache=False)
 
     def test_when_every_batch_fails_nothing_is_called_complete(self, ps1, proxy):
+        ps1.source.metadata()  # the service's schema is learnt once, before the faults
         proxy.inject(http_error(500, body="overloaded"), times=None, match="POST /tap/sync")
         with pytest.raises(PartialResultError) as failure:
             ps1.get_detections([KQ.objid, 153102917444859851], chunk_size=1, upload=False, cache=False)
