@@ -29,7 +29,8 @@ class Conf(_config.ConfigNamespace):
                 "limit is reported, never passed on silently.")
     retries = _config.ConfigItem(3, "How many times a failed request is tried again.")
     deadline = _config.ConfigItem(
-        1800.0, "Seconds allowed for one whole query: retries, async waiting and download.")
+        1800.0, "Seconds allowed for one whole query: retries, async waiting and download; for "
+                "many objects, for all their batches together.")
     sync_max_rows = _config.ConfigItem(
         50000, "Queries expected to return more rows than this run as async jobs.")
     objid_chunk_size = _config.ConfigItem(

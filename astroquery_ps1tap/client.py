@@ -20,9 +20,9 @@ from astropy import units as u
 from astroquery.exceptions import InvalidQueryError, NoResultsWarning
 
 from . import schema, tables, targets
-from .batch import PartialResultError, PartialResultWarning
+from .batch import BatchNotRun, PartialResultError, PartialResultWarning
 
-__all__ = ["PS1Client"]
+__all__ = ["PS1Client", "NoMeasurementsError"]
 
 
 class PS1Client:
@@ -106,6 +106,7 @@ class PS1Client:
         ra, dec = targets.parse_position(coordinates)
         radius_deg = targets.parse_radius(radius)
         table = schema.resolve_table(table)
+        columns = targets.parse_columns(columns)
         raw = self._call("cone", ra, dec, radius_deg, table=table, columns=columns,
                          min_detections=min_detections, column_filters=column_filters, top=top,
                          **options)
@@ -218,8 +219,9 @@ class PS1Client:
         45
         """
         ids = targets.parse_objids(objid)
+        targets.parse_bands(bands)
         return self._measurements(ids, photometry=photometry, bands=bands, min_qf=min_qf,
-                                  columns=columns, with_means=False, progress=progress,
+                                  columns=targets.parse_columns(columns), with_means=False, progress=progress,
                                   on_error=on_error, **options)
 
     def _measurements(self, ids, *, on_error, warn_missing=True, **request):
@@ -234,7 +236,7 @@ class PS1Client:
                                              with_means=request["with_means"])
         detections = tables.merge_measurements(fetched.tables, fetched.done, template)
         if warn_missing:
-            _warn_missing(detections, fetched.done)
+            _warn_missing(detections, fetched.done, request)
         if fetched.failures:
             _report_failures(detections, fetched, on_error)
         return detections
@@ -285,6 +287,8 @@ class PS1Client:
 
         >>> lcs = PanstarrsTap.get_lightcurves("KQ UMa")  # doctest: +REMOTE_DATA
         """
+        targets.check_lightcurve_options(flux, quality_bitmask)  # before anything is fetched
+        targets.parse_bands(bands)
         request = dict(photometry=photometry, bands=bands, min_qf=min_qf, progress=progress,
                        on_error=on_error, **options)
         payload = options.get("get_query_payload")
@@ -326,8 +330,9 @@ class PS1Client:
         if request.get("get_query_payload"):
             return detections
         if not len(detections):
-            raise InvalidQueryError(f"no PS1 {request['photometry']} measurements found for "
-                                    f"{target!r}" + (f" within {radius}" if position else ""))
+            raise NoMeasurementsError(f"no PS1 {request['photometry']} measurements found for "
+                                      f"{target!r}" + (f" within {radius}" if position else "")
+                                      + _cuts(request))
         return detections if position is None else tables.nearest_object(detections, *position)
 
     def _many_measurements(self, many, radius, request):
@@ -369,22 +374,46 @@ def _report_failures(detections, fetched, on_error):
     detections.meta["failed_objIDs"] = failed.tolist()
     total = len(fetched.done) + len(failed)
     if total == 1:
-        message = f"objID {failed[0]} could not be fetched after retries: {errors[0]}"
+        message = f"objID {failed[0]} could not be fetched: {errors[0]}"
     else:
-        batches = f"{len(errors)} of {fetched.n_batches} batch" + ("es" if fetched.n_batches > 1 else "")
-        message = (f"{batches} failed after retries ({len(failed)} of {total} objIDs; first error: "
-                   f"{errors[0]}). The result for the other {total - len(failed)} objIDs is "
-                   "complete; fetch the failed objIDs again with the same call")
+        tried = [error for error in errors if not isinstance(error, BatchNotRun)]
+        not_run = len(errors) - len(tried)
+        plural = "es" if fetched.n_batches > 1 else ""
+        message = (f"{len(errors)} of {fetched.n_batches} batch{plural} failed ({len(failed)} of "
+                   f"{total} objIDs")
+        if tried:
+            message += f"; first error, after retries: {tried[0]}"
+        if not_run:
+            message += f"; {not_run} of them: {next(e for e in errors if isinstance(e, BatchNotRun))}"
+        message += ")."
+        if len(fetched.done):
+            message += (f" The result for the other {len(fetched.done)} objIDs is complete; fetch the "
+                        "failed objIDs again with the same call")
+        else:
+            message += " Nothing was fetched; fetch them again with the same call"
     if on_error == "raise":
         raise PartialResultError(message + " (they are this error's .failed; what succeeded is its "
                                  ".result).", detections, failed.tolist(), errors)
     warnings.warn(message + " (they are listed in meta['failed_objIDs']).", PartialResultWarning)
 
 
-def _warn_missing(detections, ids):
+def _warn_missing(detections, ids, request):
     """A `NoResultsWarning` naming the requested objIDs that have no measurements."""
     missing = detections.meta["missing_objIDs"]
     if missing:
         shown = ", ".join(str(i) for i in missing[:5]) + (" ..." if len(missing) > 5 else "")
-        warnings.warn(f"{len(missing)} of {len(ids)} objIDs have no measurements: {shown} "
-                      "(listed in meta['missing_objIDs'])", NoResultsWarning)
+        warnings.warn(f"{len(missing)} of {len(ids)} objIDs have no measurements{_cuts(request)}: "
+                      f"{shown} (listed in meta['missing_objIDs'])", NoResultsWarning)
+
+
+def _cuts(request):
+    """The cuts that may have removed every measurement, for "no measurements" messages."""
+    cuts = [f"{name}={request[name]!r}" for name in ("min_qf", "bands") if request.get(name) is not None]
+    if not cuts:
+        return ""
+    return (f" that pass the cut{'s' if len(cuts) > 1 else ''} {' and '.join(cuts)} (without "
+            f"{'them' if len(cuts) > 1 else 'it'}, there may be some)")
+
+
+class NoMeasurementsError(InvalidQueryError):
+    """The target was found (or is an objID) but has no measurements, or none that pass the cuts."""

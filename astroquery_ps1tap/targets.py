@@ -9,13 +9,15 @@ to give instead.
 """
 import math
 import numbers
+import re
 
 import numpy as np
 from astroquery.exceptions import InvalidQueryError
 
 from . import schema
 
-__all__ = ["parse_position", "parse_radius", "parse_objids", "parse_bands", "resolve_name",
+__all__ = ["parse_position", "parse_radius", "parse_objids", "parse_bands", "parse_columns", "resolve_name",
+           "check_lightcurve_options", "positive_number", "FLUX_KINDS",
            "looks_like_coordinates", "many_targets", "number", "MAX_RADIUS_DEG"]
 
 #: Largest cone radius accepted, in degrees (MAST rejects or times out on wider cones; tile instead).
@@ -57,7 +59,6 @@ def parse_position(coordinates):
     >>> round(ra, 4), round(dec, 4)
     (139.3345, 68.6351)
     """
-    from astropy import units as u
     from astropy.coordinates import SkyCoord
 
     if isinstance(coordinates, SkyCoord):
@@ -66,18 +67,7 @@ def parse_position(coordinates):
         icrs = coordinates.icrs
         ra, dec = float(icrs.ra.deg), float(icrs.dec.deg)
     elif isinstance(coordinates, str):
-        text = coordinates.strip()
-        try:
-            parts = text.replace(",", " ").split()
-            if len(parts) == 2 and all(_is_float(p) for p in parts):
-                coord = SkyCoord(float(parts[0]), float(parts[1]), unit="deg")
-            else:
-                coord = SkyCoord(text, unit=(u.hourangle, u.deg) if ("h" in text or ":" in text)
-                                 else u.deg)
-        except (ValueError, u.UnitsError, TypeError) as exc:
-            raise InvalidQueryError(
-                f"could not read coordinates {coordinates!r} ({exc}); give a SkyCoord, "
-                "'ra dec' in degrees, sexagesimal text, or use query_object() for a name") from None
+        coord = _read_position_text(coordinates)
         ra, dec = float(coord.icrs.ra.deg), float(coord.icrs.dec.deg)
     elif isinstance(coordinates, (tuple, list)) and len(coordinates) == 2:
         ra, dec = (_angle_deg(v, "ra" if i == 0 else "dec") for i, v in enumerate(coordinates))
@@ -94,12 +84,84 @@ def parse_position(coordinates):
     return ra, dec
 
 
-def _is_float(text):
-    try:
-        float(text)
-        return True
-    except ValueError:
-        return False
+#: A bare decimal number (no unit, no sexagesimal fields).
+_DECIMAL = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+#: A unit written into an angle: 12h30m, 187d42m, 187°42′ (then astropy needs no unit from us).
+_UNIT_MARK = re.compile(r"[hd\u00b0]", re.IGNORECASE)
+#: What a position written only in numbers looks like (decimal or sexagesimal, J-name).
+_NUMERIC_POSITION = re.compile(r"J?[\d\s+\-.:,]+", re.IGNORECASE)
+
+
+def _split_ra_dec(text):
+    """The RA and Dec parts of a position string, split as astropy's SkyCoord splits them (six
+    fields: three and three; otherwise at the sign of the declination; a J-name at its sign)."""
+    tokens = text.split()
+    if len(tokens) == 6:
+        return " ".join(tokens[:3]), " ".join(tokens[3:])
+    if len(tokens) == 2:
+        return tokens[0], tokens[1]
+    ra, sign, dec = re.split(r"([+-])", text, maxsplit=1) if re.search(r"[+-]", text) else (text, "", "")
+    return ra.strip(), (sign + dec).strip()
+
+
+def _read_position_text(coordinates):
+    """A SkyCoord from text, read as astropy reads it, with the catalogue convention for text
+    without units: sexagesimal RA is in hours (as SIMBAD and catalogues print it), decimal RA in
+    degrees.  Text that still has two readings is refused with both."""
+    from astropy import units as u
+    from astropy.coordinates import SkyCoord
+
+    text = coordinates.replace(",", " ").strip()
+
+    def refuse(why):
+        return InvalidQueryError(
+            f"could not read coordinates {coordinates!r}: {why}. Give a SkyCoord, 'ra dec' in "
+            "decimal degrees ('187.70592 12.39112'), sexagesimal with RA in hours "
+            "('12 30 49.42 +12 23 28.0', '12:30:49.42 +12:23:28.0') or with units "
+            "('12h30m49.42s +12d23m28s'), or use query_object() for a name")
+
+    def read(unit):
+        try:
+            return SkyCoord(text, unit=unit) if unit else SkyCoord(text)
+        except (ValueError, u.UnitsError, TypeError) as exc:
+            return exc
+
+    alone = read(None)  # units written in the text: astropy needs nothing from us
+    if isinstance(alone, SkyCoord):
+        return alone
+    ra_text, dec_text = _split_ra_dec(text)
+    if not ra_text or not dec_text:
+        if not _NUMERIC_POSITION.fullmatch(text):
+            raise refuse(str(alone))
+        raise refuse("cannot tell where the RA ends and the Dec begins; put a sign before the Dec "
+                     "('12 30 49 +12 23 28') or separate them with a comma")
+    if _UNIT_MARK.search(ra_text):  # e.g. "12h30m49.42s 12.39": the unit of RA is written
+        coord = read((u.hourangle, u.deg))
+    elif _DECIMAL.fullmatch(ra_text) and _DECIMAL.fullmatch(dec_text):
+        coord = read(u.deg)  # two decimal numbers: degrees
+    elif _DECIMAL.fullmatch(ra_text):
+        hours, degrees = read((u.hourangle, u.deg)), read(u.deg)
+        if isinstance(hours, SkyCoord) and isinstance(degrees, SkyCoord):
+            raise refuse(
+                f"a decimal RA ({ra_text}) with a sexagesimal Dec has two readings: RA in hours "
+                f"gives ra={hours.ra.deg:.6f} deg, dec={hours.dec.deg:.6f} deg; RA in degrees gives "
+                f"ra={degrees.ra.deg:.6f} deg, dec={degrees.dec.deg:.6f} deg. Write the unit "
+                f"({ra_text}h or {ra_text}d)")
+        coord = hours if isinstance(hours, SkyCoord) else degrees
+    else:  # sexagesimal RA without units: hours
+        coord = read((u.hourangle, u.deg))
+        if not isinstance(coord, SkyCoord):
+            degrees = read(u.deg)
+            if isinstance(degrees, SkyCoord):
+                raise refuse(
+                    f"RA {ra_text!r} is not an hour angle (0 to 24 h), which sexagesimal RA without "
+                    f"units is taken to be; if degrees were meant (ra={degrees.ra.deg:.6f}, "
+                    f"dec={degrees.dec.deg:.6f}), write the units: "
+                    f"'{''.join(f + m for f, m in zip(ra_text.replace(':', ' ').split(), 'dms'))}' "
+                    "or decimal degrees")
+    if not isinstance(coord, SkyCoord):
+        raise refuse(str(coord))
+    return coord
 
 
 def _angle_deg(value, what):
@@ -191,7 +253,7 @@ def parse_objids(objids):
             value = value.decode()
         if isinstance(value, str):
             text = value.strip()
-            if not text.isdigit():
+            if not (text.isascii() and text.isdigit()):  # "１２" and "²" are digits to str.isdigit
                 raise ValueError(f"objID {value!r} is not a whole non-negative number")
             value = int(text)
         elif isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
@@ -215,7 +277,13 @@ def parse_bands(bands):
     """
     if bands is None:
         return list(schema.FILTER_IDS)
-    items = list(bands) if isinstance(bands, str) else bands
+    if isinstance(bands, str):
+        items = list(bands.replace(",", "").replace(" ", ""))
+    elif isinstance(bands, (list, tuple, set, frozenset, np.ndarray)):
+        items = list(bands)
+    else:
+        raise InvalidQueryError(f"bands must be filter names such as 'gri' or ['g', 'r'], got "
+                                f"{bands!r}; choose from {', '.join(schema.FILTERS)}")
     ids = set()
     for band in items:
         band_name = band.strip().lower() if isinstance(band, str) else band
@@ -250,7 +318,16 @@ def resolve_name(object_name):
 
 
 def looks_like_coordinates(text):
-    """Whether ``text`` reads as a position (else it is taken for a name to resolve)."""
+    """Whether ``text`` is meant as a position (else it is taken for a name to resolve).
+
+    Text made only of numbers, signs, colons (and a leading ``J``) is a position even when it
+    cannot be read (digits alone are an objID), so that `parse_position` says why instead of a
+    name resolver being asked.
+    """
+    if is_objid(text):
+        return False
+    if _NUMERIC_POSITION.fullmatch(text.strip()):
+        return True
     try:
         parse_position(text)
         return True
@@ -261,7 +338,7 @@ def looks_like_coordinates(text):
 def is_objid(target):
     """Whether one target is a PS1 objID (an integer, or text of digits only)."""
     return (isinstance(target, (int, np.integer)) and not isinstance(target, (bool, np.bool_))) or (
-        isinstance(target, str) and target.strip().isdigit())
+        isinstance(target, str) and target.strip().isascii() and target.strip().isdigit())
 
 
 def many_targets(target):
@@ -281,3 +358,69 @@ def many_targets(target):
     if isinstance(target, (str, bytes, tuple)) or np.ndim(target) == 0:
         return None
     return target
+
+
+def parse_columns(columns, what="columns"):
+    """Column names as a list: None stays None; one name (or ``"a,b"``) given as text is read as
+    names, never as its letters.
+
+    Examples
+    --------
+    >>> parse_columns("objID"), parse_columns("objID, nDetections"), parse_columns(None)
+    (['objID'], ['objID', 'nDetections'], None)
+    """
+    if columns is None:
+        return None
+    if isinstance(columns, str):
+        columns = columns.split(",")
+    elif not isinstance(columns, (list, tuple, np.ndarray)):
+        raise InvalidQueryError(f"{what} must be a list of column names, got {columns!r}")
+    names = []
+    for name in columns:
+        if not isinstance(name, str) or not name.strip():
+            raise InvalidQueryError(f"{what} must be column names (text), got {name!r} in {columns!r}")
+        names.append(name.strip())
+    if not names:
+        raise InvalidQueryError(f"no {what} given")
+    return names
+
+
+#: Which fluxes a light curve can be built from (``psfFlux``, ``apFlux``, ``kronFlux``).
+FLUX_KINDS = tuple(name[:-len("Flux")] for name in schema.DETECTION_SELECT if name.endswith("Flux"))
+
+
+def check_lightcurve_options(flux, quality_bitmask):
+    """Refuse a light-curve ``flux`` or ``quality_bitmask`` that cannot work, before any request.
+
+    Raises
+    ------
+    ValueError
+        Naming the option and the value.
+
+    Examples
+    --------
+    >>> check_lightcurve_options("psf", "default")
+    >>> check_lightcurve_options("aperture", "default")
+    Traceback (most recent call last):
+    ...
+    ValueError: flux must be one of 'psf', 'ap', 'kron', not 'aperture'
+    """
+    if not isinstance(flux, str) or flux.lower() not in FLUX_KINDS:
+        raise ValueError(f"flux must be one of {', '.join(map(repr, FLUX_KINDS))}, not {flux!r}")
+    from .lightcurves import PS1QualityFlags  # the one reader of quality masks
+
+    PS1QualityFlags.bitmask(quality_bitmask)
+
+
+def positive_number(value, what):
+    """``value`` as a float if it is a finite positive number, else a `ValueError` naming ``what``.
+
+    Examples
+    --------
+    >>> positive_number(0.48636, "period")
+    0.48636
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real) \
+            or not math.isfinite(value) or value <= 0:
+        raise ValueError(f"{what} must be a finite positive number, got {value!r}")
+    return float(value)

@@ -4,6 +4,13 @@ Every test reads as documentation: what the fault looks like to plain
 ``requests`` and how pyvo 1.9.1 reacts to it *without any client-side
 protection*.  Those pyvo reactions are what astroquery_ps1tap has to handle.
 
+The tests named ``test_pyvo_1_9_...`` record pyvo 1.9.1's own gaps (no HTTP
+timeout, no overall deadline for async jobs, jobs not deleted after some
+failures, transport errors not wrapped): they are why
+``astroquery_ps1tap/sources/tap/service.py`` has its own session and job
+handling.  If one of them fails after a pyvo upgrade, pyvo has closed that
+gap: read its message, and use pyvo's behaviour in service.py instead of ours.
+
 The stand-in upstream (`FakeTap`) is a tiny TAP server in this file: sync
 queries answer a fixed VOTable; async is UWS 1.1 with jobs that complete as
 soon as they are run.  Like DaCHS, it writes its own base URL
@@ -333,7 +340,9 @@ def test_votable_error(proxy, service):
         service.run_sync(QUERY)
 
 
-def test_reset(proxy, service):
+def test_pyvo_1_9_reset_is_a_format_error_and_leaks_the_job(proxy, service):
+    """pyvo 1.9 reports a reset sync query as DALFormatError and leaves the async job behind:
+    this is why service.py retries resets itself and always deletes its jobs."""
     proxy.inject(reset)
     with pytest.raises(requests.ConnectionError) as err:
         requests.get(proxy.url + "/big")
@@ -351,15 +360,20 @@ def test_reset(proxy, service):
     proxy.inject(reset(), match="POST /tap/async/*/phase")
     with pytest.raises(DALServiceError):
         service.run_async(QUERY)
-    assert len(proxy.leaked_jobs) == 1                  # run_async did not delete the job
+    assert len(proxy.leaked_jobs) == 1, (
+        "pyvo's run_async now deletes its job after a failure: service.py's own deletion could "
+        "rely on pyvo")
 
 
-def test_reset_after_the_server_did_the_work_leaks_a_job(fake, proxy, service):
+def test_pyvo_1_9_job_creation_lets_connection_errors_escape(fake, proxy, service):
+    """pyvo 1.9's job creation lets a bare requests.ConnectionError escape, and a naive retry
+    of the POST creates a second job: this is why service.py retries a job-creation POST only when
+    the service says it did no work (429, 503)."""
     # forward=True: the upstream created the job, the client never heard of it.
     proxy.inject(reset(forward=True), match="POST /tap/async")
     # pyvo 1.9.1: job creation does not wrap connection errors: a bare
     # requests.ConnectionError escapes run_async / submit_job
-    with pytest.raises(requests.ConnectionError):
+    with pytest.raises(requests.ConnectionError):  # if pyvo wraps it now, service.py may rely on that
         service.run_async(QUERY)
     assert len(proxy.jobs_created) == 1
     assert proxy.leaked_jobs == proxy.jobs_created      # nobody will ever delete it
@@ -370,7 +384,9 @@ def test_reset_after_the_server_did_the_work_leaks_a_job(fake, proxy, service):
     assert proxy.cleanup_jobs() == proxy.leaked_jobs and fake.jobs == {}
 
 
-def test_hang_blocks_pyvo_forever_but_not_the_proxy(fake):
+def test_pyvo_1_9_sends_no_timeout_so_a_hang_blocks_it(fake):
+    """pyvo 1.9 sends sync queries without an HTTP timeout: a hung server blocks the caller until
+    the connection closes.  This is why service.py's RetryingSession gives every request one."""
     with FaultProxy(f"http://127.0.0.1:{fake.port}") as proxy:
         proxy.inject(hang)
         with pytest.raises(requests.ReadTimeout):       # only a client timeout saves requests
@@ -380,7 +396,8 @@ def test_hang_blocks_pyvo_forever_but_not_the_proxy(fake):
         service = pyvo.dal.TAPService(proxy.url + "/tap")
         thread, box = run_in_thread(lambda: service.run_sync(QUERY))
         thread.join(1.5)
-        assert thread.is_alive(), "pyvo sends no timeout: a hung sync query blocks the caller"
+        assert thread.is_alive(), ("pyvo now gives up on a hung sync query by itself: service.py's "
+                                   "default timeout could rely on pyvo's")
         t0 = time.perf_counter()
     # leaving the with block stopped the proxy: it woke the hung request and closed it
     assert time.perf_counter() - t0 < 3
@@ -422,12 +439,15 @@ def test_truncate_with_pyvo(proxy, service, mode):
         service.run_sync(QUERY)
 
 
-def test_truncated_async_result_escapes_pyvo_unwrapped(proxy, service):
+def test_pyvo_1_9_cut_async_result_escapes_unwrapped(proxy, service):
+    """pyvo 1.9's fetch_result lets urllib3's error for a cut-off result escape and leaves the
+    job: this is why service.py downloads async results itself (whole body, retried)."""
     # fetch_result() parses response.raw outside any try: the urllib3 error escapes as is
     proxy.inject(truncate(0.5), match="GET /tap/async/*/results/result")
     with pytest.raises(Exception) as err:
         service.run_async(QUERY)
-    assert not isinstance(err.value, pyvo.dal.DALAccessError)
+    assert not isinstance(err.value, pyvo.dal.DALAccessError), (
+        "pyvo now wraps a cut-off async result as its own error: service.py could use fetch_result")
     assert type(err.value).__module__.startswith("urllib3")
     assert len(proxy.leaked_jobs) == 1                  # and the job is not deleted
 
@@ -464,26 +484,32 @@ def test_job_error(proxy, service):
     assert all(r.fault == "job_error" for r in proxy.requests if r.path.startswith("/tap/async/"))
 
 
-def test_job_aborted_leaks_the_job_in_pyvo(proxy, service):
+def test_pyvo_1_9_aborted_job_is_not_deleted(proxy, service):
+    """pyvo 1.9's wait() does not treat ABORTED as final and run_async leaves the job: this is
+    why service.py waits on UWS phases itself and deletes every job it created."""
     proxy.inject(job_aborted())
     # pyvo 1.9.1's wait() does not count ABORTED as active: DALServiceError, and
     # run_async never deletes the job
     with pytest.raises(DALServiceError, match="not active"):
         service.run_async(QUERY)
-    assert len(proxy.leaked_jobs) == 1
+    assert len(proxy.leaked_jobs) == 1, "pyvo now deletes aborted jobs: service.py could rely on it"
     job_url = f"{proxy.url}/tap/async/{proxy.leaked_jobs[0]}"
     assert requests.get(job_url + "/phase").text == "ABORTED"
     assert "<uws:phase>ABORTED</uws:phase>" in requests.get(proxy.url + "/tap/async").text
 
 
-def test_job_stuck_makes_pyvo_wait_forever(fake):
+def test_pyvo_1_9_has_no_overall_deadline(fake):
+    """pyvo 1.9 has no overall deadline for an async job: ``timeout`` bounds each poll, not the
+    wait, so a job that never finishes is waited for forever.  This is why service.py has its own
+    job handling, with one deadline for the whole query (conf.deadline)."""
     with FaultProxy(f"http://127.0.0.1:{fake.port}") as proxy:
         proxy.inject(job_stuck())
         service = pyvo.dal.TAPService(proxy.url + "/tap")
         # run_async(timeout=...) bounds each poll, not the wait: no overall deadline
         thread, box = run_in_thread(lambda: service.run_async(QUERY, timeout=1))
         thread.join(3)
-        assert thread.is_alive()
+        assert thread.is_alive(), ("pyvo's run_async now ends at its timeout: service.py's own "
+                                   "async job handling could use pyvo's")
         job = proxy.jobs_created[0]
         assert fake.jobs[job]["phase"] == "COMPLETED"          # really done upstream...
         assert requests.get(f"{proxy.url}/tap/async/{job}/phase").text == "EXECUTING"  # ...not here

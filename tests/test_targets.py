@@ -85,3 +85,89 @@ class TestObjIDs:
             targets.parse_objids(MaskedColumn([1, 2], mask=[False, True]))
 
 
+class TestTextPositions:
+    """Text is read as astropy's SkyCoord reads it; without units, sexagesimal RA is in hours (as
+    SIMBAD and catalogues print it) and decimal RA in degrees; what stays ambiguous is refused."""
+
+    M87 = SkyCoord("12h30m49.42s +12d23m28.0s")
+
+    @pytest.mark.parametrize("text", [
+        "12 30 49.42 +12 23 28.0",          # SIMBAD's form
+        "12:30:49.42 +12:23:28.0",
+        "12 30 49.42, +12 23 28.0",
+        "12 30 49.42 12 23 28.0",           # six fields, no sign: three and three, as astropy splits
+        "J123049.42+122328.0",
+        "12h30m49.42s +12d23m28.0s",
+    ])
+    def test_sexagesimal_ra_is_hours(self, text):
+        ra, dec = targets.parse_position(text)
+        assert ra == pytest.approx(self.M87.ra.deg, abs=1e-6)
+        assert dec == pytest.approx(self.M87.dec.deg, abs=1e-6)
+
+    def test_the_same_as_skycoord_with_units_for_every_form_it_reads(self):
+        for text in ["12 30 49.42 -12 23 28.0", "00 42 44.3 +41 16 09", "23:59:59.9 -89:59:59"]:
+            expected = SkyCoord(text, unit=(u.hourangle, u.deg))
+            assert targets.parse_position(text) == pytest.approx((expected.ra.deg, expected.dec.deg))
+
+    def test_decimal_numbers_are_degrees(self):
+        assert targets.parse_position("187.70592 12.39111") == (187.70592, 12.39111)
+
+    def test_decimal_ra_with_sexagesimal_dec_is_refused_showing_both_readings(self):
+        with pytest.raises(InvalidQueryError) as error:
+            targets.parse_position("12.5 +12 23 28")
+        message = str(error.value)
+        assert "two readings" in message
+        assert "ra=187.500000" in message and "ra=12.500000" in message
+
+    def test_sexagesimal_ra_beyond_24_hours_is_refused_with_the_degree_reading(self):
+        with pytest.raises(InvalidQueryError, match=r"not an hour angle.*ra=187.705833.*'187d42m21s'"):
+            targets.parse_position("187 42 21 +12 23 28")
+
+    def test_where_ra_ends_must_be_clear(self):
+        with pytest.raises(InvalidQueryError, match="where the RA ends"):
+            targets.parse_position("12 30 45")
+
+    def test_numeric_text_is_never_sent_to_a_name_resolver(self):
+        assert targets.looks_like_coordinates("12 30 45")  # refused by parse_position, not resolved
+        assert targets.looks_like_coordinates("12 30 49.42 +12 23 28.0")
+        assert not targets.looks_like_coordinates("KQ UMa")
+        assert not targets.looks_like_coordinates("3C 273")
+
+
+class TestOtherInputs:
+    @pytest.mark.parametrize("text", ["１２３", "²", "٣", "12\u00b3"])
+    def test_objids_are_ascii_digits_only(self, text):
+        with pytest.raises(ValueError, match="not a whole non-negative number"):
+            targets.parse_objids([text])
+        assert not targets.is_objid(text)
+
+    @pytest.mark.parametrize("bad", [5, 1.0, b"g", {"g": 1}])
+    def test_bands_given_as_a_bare_value_are_refused(self, bad):
+        with pytest.raises(InvalidQueryError, match="bands must be filter names"):
+            targets.parse_bands(bad)
+
+    def test_bands_in_any_spelling(self):
+        assert targets.parse_bands("g, r") == [1, 2] == targets.parse_bands(["r", "G"])
+
+    def test_one_column_name_is_a_name_not_its_letters(self):
+        assert targets.parse_columns("psfFlux") == ["psfFlux"]
+        with pytest.raises(InvalidQueryError, match="column names"):
+            targets.parse_columns(["objID", 3])
+        with pytest.raises(InvalidQueryError, match="list of column names"):
+            targets.parse_columns(42)
+
+    @pytest.mark.parametrize("flux, quality, message", [
+        ("aperture", "default", "flux must be one of"),
+        (None, "default", "flux must be one of"),
+        ("psf", "strict", "quality_bitmask"),
+        ("psf", -1, "quality_bitmask"),
+        ("psf", 2.5, "quality_bitmask"),
+    ])
+    def test_light_curve_options(self, flux, quality, message):
+        with pytest.raises(ValueError, match=message):
+            targets.check_lightcurve_options(flux, quality)
+
+    @pytest.mark.parametrize("bad", [0, -1.5, float("nan"), float("inf"), "1", True])
+    def test_positive_numbers(self, bad):
+        with pytest.raises(ValueError, match="period must be a finite positive number"):
+            targets.positive_number(bad, "period")

@@ -6,6 +6,7 @@ class adds what only a TAP service offers: raw ADQL (`query_tap`), table and col
 the cache of answers.
 """
 import os
+from pathlib import Path
 
 import numpy as np
 from astropy.table import Table
@@ -16,7 +17,8 @@ from ... import conf
 from ... import schema as _schema
 from ...client import PS1Client
 from . import adql
-from .service import ResultCache, RetryingSession, TapService, warn_or_raise_truncated
+from .service import (ResultCache, RetryingSession, TapService, check_server, check_settings,
+                      warn_or_raise_truncated)
 from .source import TapSource, check_on_truncation
 
 __all__ = ["PanstarrsTapClass", "PanstarrsTap"]
@@ -55,6 +57,7 @@ class PanstarrsTapClass(PS1Client, BaseVOQuery, BaseQuery):
     """
 
     def __init__(self, server=None, *, schema=None, timeout=None, retries=None, deadline=None):
+        check_settings(timeout=timeout, retries=retries, deadline=deadline)  # before any request
         super().__init__()
         self._server = server
         self._schema = None if schema is None else _schema.parse_schema(schema)
@@ -84,9 +87,8 @@ class PanstarrsTapClass(PS1Client, BaseVOQuery, BaseQuery):
     @property
     def source(self):
         """The `~astroquery_ps1tap.sources.tap.TapSource` for `server` (timeouts, retries, cache)."""
-        self._session.timeout = float(self._timeout if self._timeout is not None else conf.timeout)
-        self._session.retries = int(self._retries if self._retries is not None else conf.retries)
-        url = self.server
+        self._session.timeout, self._session.retries, _ = _settings(self._timeout, self._retries)
+        url = check_server(self.server)
         requested = self._schema or (None if conf.schema == "auto" else _schema.parse_schema(conf.schema))
         if (url, requested) not in self._sources:
             service = TapService(url, self._session, ResultCache(self.cache_location))
@@ -99,8 +101,33 @@ class PanstarrsTapClass(PS1Client, BaseVOQuery, BaseQuery):
         return self.source.service
 
     def clear_cache(self):
-        """Remove every cached answer of this client's cache location."""
+        """Remove every cached answer of the cache location in use (`cache_location`)."""
         ResultCache(self.cache_location).clear()
+
+    # ---- the answer cache: a location that cannot be used means "not cached", never a failure --
+    @property
+    def cache_location(self):
+        """Where answers are cached: astroquery's cache directory for this class unless set.
+
+        It is created when the first answer is written; one that cannot be created or written
+        only means answers are not cached (one `~astroquery_ps1tap.sources.tap.service.CacheWarning`).
+        Setting it moves the cache of every query from then on.
+        """
+        if self._cache_location is not None:
+            return self._cache_location
+        from astropy.config import paths
+
+        return Path(paths.get_cache_dir(), "astroquery", self.name)
+
+    @cache_location.setter
+    def cache_location(self, location):
+        self._cache_location = None if location is None else Path(location)
+        for source in getattr(self, "_sources", {}).values():
+            source.service.cache = ResultCache(self.cache_location)
+
+    def reset_cache_location(self):
+        """Go back to astroquery's cache directory for this class."""
+        self.cache_location = None
 
     # ---- raw ADQL ------------------------------------------------------------------------------
     def query_tap(self, query, *, async_job=None, maxrec=None, uploads=None, cache=True,
@@ -148,7 +175,7 @@ class PanstarrsTapClass(PS1Client, BaseVOQuery, BaseQuery):
         result = self.source.run(query, maxrec=maxrec, async_job=async_job, cache=cache, uploads=uploads,
                            deadline=deadline)
         warn_or_raise_truncated(result, what="query_tap", on_truncation=on_truncation,
-                                advice="Narrow the query (or add TOP), or split it into parts.")
+                                advice=_query_tap_advice(result.row_limit))
         return result.table
 
     # ---- metadata ------------------------------------------------------------------------------
@@ -219,6 +246,24 @@ class PanstarrsTapClass(PS1Client, BaseVOQuery, BaseQuery):
                       "datatype": np.array([c[1] for c in served], dtype=str),
                       "unit": np.array(units, dtype=str),
                       "description": np.array([c[3] for c in served], dtype=str)})
+
+
+def _query_tap_advice(row_limit):
+    """What to do about a truncated ``query_tap`` result: ask for more rows if the limit was the
+    caller's own, else narrow or split the query."""
+    if row_limit < conf.row_limit:
+        return (f"Ask for more rows with maxrec= (this call asked for {row_limit}; the default is "
+                f"conf.row_limit = {conf.row_limit}), or add TOP to say how many you want.")
+    return "Narrow the query (or add TOP), or split it into parts."
+
+
+def _settings(timeout, retries):
+    """The session's timeout and retries: the client's, else ``conf``'s, checked either way."""
+    if timeout is None:
+        timeout = check_settings(timeout=conf.timeout, where="conf.")[0]
+    if retries is None:
+        retries = check_settings(retries=conf.retries, where="conf.")[1]
+    return float(timeout), int(retries), None
 
 
 def _canonical_table(name, schema):

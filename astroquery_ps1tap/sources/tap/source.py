@@ -22,7 +22,7 @@ from ...batch import Batches, run_batches, run_id_batches
 from ..base import Source
 from . import adql
 from .metadata import ServiceMetadata, references
-from .service import warn_or_raise_truncated
+from .service import count_option, seconds_option, truncation_report, warn_or_raise_truncated
 
 __all__ = ["TapSource"]
 
@@ -127,12 +127,12 @@ class TapSource(Source):
         ``conf.sync_max_rows``.  A result with as many rows as ``maxrec`` is marked truncated even
         when the service did not say so (unless the query's own ``TOP`` explains it).
         """
-        maxrec = positive(conf.row_limit if maxrec is None else maxrec, "maxrec")
+        maxrec = count_option(maxrec, "row_limit", "maxrec")
+        sync_max_rows = count_option(None, "sync_max_rows", "")
         if async_job is None:
-            async_job = expected_rows is not None and expected_rows > conf.sync_max_rows
-        deadline = self.deadline if deadline is None else deadline
-        result = self.service.run(query, maxrec=maxrec, async_job=bool(async_job),
-                                  deadline=float(conf.deadline if deadline is None else deadline),
+            async_job = expected_rows is not None and expected_rows > sync_max_rows
+        deadline = seconds_option(deadline, "deadline", default=self.deadline)
+        result = self.service.run(query, maxrec=maxrec, async_job=bool(async_job), deadline=deadline,
                                   cache=cache, uploads=uploads)
         top = _TOP.match(query)
         if not result.overflow and len(result.table) >= maxrec and not (top and int(top.group(1)) <= maxrec):
@@ -206,7 +206,11 @@ class TapSource(Source):
             Return the ADQL (a list of queries when there is more than one batch).
         """
         check_on_truncation(on_truncation)
-        chunk_size = positive(chunk_size or conf.objid_chunk_size, "chunk_size")
+        # settings are checked before any request (and 0 is refused, never taken for "default")
+        chunk_size = count_option(chunk_size, "objid_chunk_size", "chunk_size")
+        max_workers = count_option(max_workers, "max_workers", "max_workers")
+        count_option(None, "upload_chunk_size", "")
+        deadline = seconds_option(None, "deadline", default=self.deadline)
         options = dict(photometry=photometry, columns=columns, bands=bands, min_qf=min_qf,
                        with_means=with_means)
         self._refuse_bad_input(lambda schema: adql.detections_query(ids[:1], schema=schema, **options))
@@ -227,8 +231,8 @@ class TapSource(Source):
             return self._fetch_batch(batch, upload=bool(upload), async_job=async_job, cache=cache,
                                      on_truncation=on_truncation, **options)
 
-        return run_id_batches(ids, size, fetch, max_workers=max_workers or conf.max_workers,
-                              progress=progress, description=f"PS1 {photometry}s")
+        return run_id_batches(ids, size, fetch, max_workers=max_workers, progress=progress,
+                              description=f"PS1 {photometry}s", deadline=deadline)
 
     def _fetch_batch(self, ids, *, upload, async_job, cache, on_truncation, **options):
         """Fetch one batch; a batch cut at the row limit is halved and fetched again."""
@@ -244,9 +248,9 @@ class TapSource(Source):
             return [table for part in (ids[:half], ids[half:])
                     for table in self._fetch_batch(part, upload=upload, async_job=async_job, cache=cache,
                                                    on_truncation=on_truncation, **options)]
-        warn_or_raise_truncated(result, what=f"measurements of objID {ids[0]}",
-                                on_truncation=on_truncation,
-                                advice="Fetch this object by bands (bands='g', ...) or with min_qf.")
+        warn_or_raise_truncated(result, on_truncation=on_truncation,
+                                **truncation_report(ids[0], options.get("photometry"),
+                                                    options.get("bands"), options.get("min_qf")))
         return [result.table]
 
     def cone_measurements(self, ra, dec, radius_deg, *, photometry="detection", bands=None,
@@ -287,9 +291,13 @@ class TapSource(Source):
         get_query_payload : bool
             Return the ADQL instead.
         """
+        chunk_size = 100 if chunk_size is None else count_option(chunk_size, "", "chunk_size")
+        upload_size = count_option(None, "upload_chunk_size", "")
+        max_workers = count_option(None, "max_workers", "")
+        deadline = seconds_option(None, "deadline", default=self.deadline)
         if upload is None:
             upload = len(ra) > 1 and not get_query_payload and self.service.upload_supported()
-        size = positive(conf.upload_chunk_size if upload else (chunk_size or 100), "chunk_size")
+        size = upload_size if upload else chunk_size
         starts = list(range(0, len(ra), size))
 
         def build(schema):
@@ -314,8 +322,8 @@ class TapSource(Source):
             warn_or_raise_truncated(result, what="match_positions", advice="Use a smaller radius.")
             return result.table
 
-        answers, failures = run_batches(starts, fetch, max_workers=conf.max_workers, progress=progress,
-                                        description="PS1 position matches")
+        answers, failures = run_batches(starts, fetch, max_workers=max_workers, progress=progress,
+                                        description="PS1 position matches", deadline=deadline)
         if failures:
             raise failures[0][1]
         found = [t for t in answers if len(t)]

@@ -15,12 +15,20 @@ from astroquery_ps1tap.sources.tap.service import ResultCache, RetryingSession
 
 
 class TestResultCache:
-    def test_key_depends_on_server_query_and_limit_not_whitespace(self):
+    def test_key_depends_on_server_query_and_limit(self):
         key = ResultCache.key("http://a/tap", "SELECT 1", 10)
-        assert key == ResultCache.key("http://a/tap/", "SELECT  1\n", 10)
+        assert key == ResultCache.key("http://a/tap/", "SELECT 1\n", 10)  # the same query
         assert key != ResultCache.key("http://b/tap", "SELECT 1", 10)
         assert key != ResultCache.key("http://a/tap", "SELECT 2", 10)
         assert key != ResultCache.key("http://a/tap", "SELECT 1", 11)
+
+    def test_whitespace_inside_the_query_is_meaning(self):
+        # inside a string literal, two spaces are not one: these are different queries
+        like = "SELECT COUNT(*) FROM TAP_SCHEMA.tables AS t WHERE t.description LIKE '%{}%'"
+        assert ResultCache.key("http://a/tap", like.format("  "), 10) != \
+            ResultCache.key("http://a/tap", like.format(" "), 10)
+        assert ResultCache.key("http://a/tap", "SELECT 'a\tb'", 10) != \
+            ResultCache.key("http://a/tap", "SELECT 'a b'", 10)
 
     def test_round_trip_atomic_and_clear(self, tmp_path):
         cache = ResultCache(tmp_path)
@@ -29,6 +37,20 @@ class TestResultCache:
         assert not list(tmp_path.glob("*.tmp"))  # written to a temporary file, then renamed
         cache.clear()
         assert cache.get("k") is None
+
+    @pytest.mark.parametrize("damage", [
+        lambda data: data[:-3],                                   # cut short
+        lambda data: data.replace(b"VOTABLE", b"VOTABLX"),        # altered
+        lambda data: data.split(b"\n", 1)[1],                     # no header: not ours
+        lambda data: b"",
+    ], ids=["cut", "altered", "foreign", "empty"])
+    def test_a_damaged_entry_is_discarded(self, tmp_path, damage):
+        cache = ResultCache(tmp_path)
+        cache.put("k", b"<VOTABLE>answer</VOTABLE>")
+        path = cache.path("k")
+        path.write_bytes(damage(path.read_bytes()))
+        assert cache.get("k") is None
+        assert not path.exists()
 
     def test_expired_entries_are_absent(self, tmp_path):
         cache = ResultCache(tmp_path)
@@ -114,4 +136,3 @@ class TestRetryingSession:
         finally:
             _Flaky.failures = 2
         assert seen["timeout"] == 4.5
-

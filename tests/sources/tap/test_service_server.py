@@ -11,11 +11,12 @@ import warnings
 
 import numpy as np
 import pytest
-from astroquery.exceptions import InvalidQueryError, NoResultsWarning, RemoteServiceError, TimeoutError
+from astroquery.exceptions import (InvalidQueryError, MaxResultsWarning, NoResultsWarning,
+                                   RemoteServiceError, TimeoutError)
 
-from astroquery_ps1tap import PanstarrsTapClass
+from astroquery_ps1tap import PanstarrsTapClass, conf
 from astroquery_ps1tap.batch import PartialResultError, PartialResultWarning
-from astroquery_ps1tap.sources.tap.service import TapService
+from astroquery_ps1tap.sources.tap.service import MaxResultsError, TapService
 from faultproxy import (FaultProxy, drip, hang, http_error, job_aborted, job_error, job_stuck,
                         rate_limit, reset, truncate)
 from localtap import sample
@@ -219,3 +220,95 @@ class TestManyObjects:
             warnings.simplefilter("ignore")
             lcs = ps1.get_lightcurves(bulk_ids[:20], progress=False)
         assert set(lcs) == set(bulk_ids[:20].tolist())
+
+
+class TestCacheAgainstTheServer:
+    LIKE = "SELECT COUNT(*) AS n FROM TAP_SCHEMA.tables AS t WHERE t.description LIKE '%{}%'"
+
+    def test_queries_differing_inside_a_string_literal_have_their_own_answers(self, ps1tap_server, tmp_path):
+        ps1 = PanstarrsTapClass(server=ps1tap_server)
+        ps1.cache_location = tmp_path
+        two_spaces = int(ps1.query_tap(self.LIKE.format("  "))["n"][0])
+        one_space = int(ps1.query_tap(self.LIKE.format(" "))["n"][0])
+        assert (two_spaces, one_space) == (int(ps1.query_tap(self.LIKE.format("  "), cache=False)["n"][0]),
+                                           int(ps1.query_tap(self.LIKE.format(" "), cache=False)["n"][0]))
+        assert one_space > two_spaces
+
+
+class TestTruncationReports:
+    def test_query_tap_with_a_small_maxrec_advises_a_larger_one(self, ps1tap_server):
+        with pytest.raises(MaxResultsError, match=r"query_tap: the service returned only the first 5 "
+                                                  r"rows.*Ask for more rows with maxrec="):
+            PanstarrsTapClass(server=ps1tap_server).query_tap(
+                "SELECT o.objID FROM dbo.MeanObjectView AS o", maxrec=5, cache=False, on_truncation="raise")
+
+    def test_one_object_cut_names_it_and_offers_only_what_the_call_did_not_do(self, ps1tap_server):
+        ps1 = PanstarrsTapClass(server=ps1tap_server)
+        with conf.set_temp("row_limit", 3), pytest.raises(PartialResultError) as cut:
+            ps1.get_detections(KQ.objid, bands="g", min_qf=0.5, cache=False, on_truncation="raise")
+        assert isinstance(cut.value.errors[0], MaxResultsError)
+        message = str(cut.value)
+        assert f"the detection measurements of objID {KQ.objid} in bands 'g'" in message
+        assert "larger conf.row_limit" in message
+        assert "bands=" not in message.split("incomplete.")[1] and "min_qf" not in message
+        with conf.set_temp("row_limit", 3), \
+                pytest.warns(MaxResultsWarning, match="one filter at a time.*min_qf=0.9"):
+            ps1.get_detections(KQ.objid, cache=False)
+
+
+class TestFailuresOfOneObject:
+    def test_one_objects_failure_is_that_objects(self, ps1, proxy):
+        ps1.source.metadata()  # the service's schema is learnt once, before the faults
+        proxy.inject(http_error(500, body="overloaded"), times=None, match="POST /tap/sync")
+        with pytest.raises(PartialResultError,
+                           match=rf"^objID {KQ.objid} could not be fetched: .*overloaded"):
+            ps1.get_detections(KQ.objid, cache=False)
+        with pytest.raises(PartialResultError, match=rf"^objID {KQ.objid} could not be fetched"):
+            ps1.get_lightcurves(KQ.objid, cache=False)
+
+    def test_when_every_batch_fails_nothing_is_called_complete(self, ps1, proxy):
+        ps1.source.metadata()  # the service's schema is learnt once, before the faults
+        proxy.inject(http_error(500, body="overloaded"), times=None, match="POST /tap/sync")
+        with pytest.raises(PartialResultError) as failure:
+            ps1.get_detections([KQ.objid, 153102917444859851], chunk_size=1, upload=False, cache=False)
+        assert "Nothing was fetched" in str(failure.value) and "complete" not in str(failure.value)
+
+    def test_no_measurements_after_a_cut_names_the_cut(self, ps1tap_server):
+        ps1 = PanstarrsTapClass(server=ps1tap_server)
+        with pytest.warns(NoResultsWarning, match=r"no measurements that pass the cut min_qf=1\.0"):
+            ps1.get_detections(KQ.objid, min_qf=1.0, cache=False)
+        with pytest.raises(InvalidQueryError, match=r"pass the cuts min_qf=1\.0 and bands='gr'"):
+            ps1.get_lightcurves(KQ.objid, min_qf=1.0, bands="gr", cache=False)
+
+
+class TestArgumentsBeforeAnyRequest:
+    @pytest.mark.parametrize("call, message", [
+        (lambda ps1: ps1.get_lightcurves(KQ.objid, flux="aperture"), "flux must be one of"),
+        (lambda ps1: ps1.get_lightcurves(KQ.objid, quality_bitmask="strict"), "quality_bitmask"),
+        (lambda ps1: ps1.get_lightcurves([KQ.objid, 1], quality_bitmask=-3), "quality_bitmask"),
+        (lambda ps1: ps1.get_detections(KQ.objid, bands=3), "bands must be filter names"),
+        (lambda ps1: ps1.get_lightcurves("١٢٣"), "could not read coordinates"),
+        (lambda ps1: ps1.get_detections(["١٢٣"]), "not a whole non-negative number"),
+        (lambda ps1: ps1.query_region("12.5 +12 23 28", "1 arcsec"), "two readings"),
+    ])
+    def test_refused_with_nothing_sent(self, ps1, proxy, call, message):
+        with pytest.raises((ValueError, InvalidQueryError), match=message):
+            call(ps1)
+        assert proxy.count == 0
+
+    def test_one_column_name_as_text(self, ps1, proxy):
+        det = ps1.get_detections(KQ.objid, columns="psfFlux", cache=False)
+        assert "psfFlux" in det.colnames and "apFlux" not in det.colnames
+
+
+def test_truncated_objects_do_not_trip_the_circuit_breaker(ps1tap_server):
+    """A result cut at the row limit says nothing about the service being down: every object is
+    tried, and each reports its own truncation."""
+    ps1 = PanstarrsTapClass(server=ps1tap_server)
+    ids = ps1.query_tap("SELECT TOP 6 o.objID FROM dbo.MeanObjectView AS o WHERE o.nDetections > 10 "
+                        "ORDER BY o.objID")["objID"]
+    with conf.set_temp("row_limit", 3), pytest.raises(PartialResultError) as cut:
+        ps1.get_detections(ids, chunk_size=1, upload=False, max_workers=1, cache=False,
+                           on_truncation="raise")
+    assert len(cut.value.errors) == 6
+    assert all(isinstance(error, MaxResultsError) for error in cut.value.errors)
