@@ -126,6 +126,10 @@ def _parser():
     query.add_argument("--async", dest="async_job", action="store_true", help="run as an async job")
     query.add_argument("--maxrec", type=_count, help="row limit")
     query.add_argument("--output", metavar="FILE")
+
+    from .bulk import add_bulk_parser
+
+    add_bulk_parser(commands)
     return parser
 
 
@@ -363,7 +367,14 @@ def _query(client, args, status):
     return _write(table, args.output, status)
 
 
-_COMMANDS = {"lightcurve": _lightcurve, "region": _region, "detections": _detections, "query": _query}
+def _bulk(client, args, status):
+    from .bulk import bulk_main
+
+    return bulk_main(client, args, status)
+
+
+_COMMANDS = {"lightcurve": _lightcurve, "region": _region, "detections": _detections, "query": _query,
+             "bulk": _bulk}
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -281,17 +281,8 @@ class TestTap:
 @pytest.fixture
 def run_bulk(ps1tap_server, capsys, tmp_path, monkeypatch):
     """``ps1tap bulk ...`` through `astroquery_ps1tap.cli.main`; returns (status, stdout, stderr)."""
-    from astroquery_ps1tap import bulk, cli
+    from astroquery_ps1tap import cli
 
-    if "bulk" not in cli._COMMANDS:     # the two lines cli.py gets when the command is wired in
-        parser = cli._parser
-
-        def with_bulk():
-            built = parser()
-            bulk.add_bulk_parser(next(a for a in built._actions if a.dest == "command"))
-            return built
-        monkeypatch.setattr(cli, "_parser", with_bulk)
-        monkeypatch.setitem(cli._COMMANDS, "bulk", bulk.bulk_main)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
 
     def run(*args):
