@@ -18,7 +18,7 @@ from . import schema
 
 __all__ = ["parse_position", "parse_radius", "parse_objids", "parse_bands", "parse_columns", "resolve_name",
            "check_lightcurve_options", "positive_number", "FLUX_KINDS",
-           "looks_like_coordinates", "many_targets", "number", "MAX_RADIUS_DEG"]
+           "looks_like_coordinates", "many_targets", "number", "parse_min_detections", "MAX_RADIUS_DEG"]
 
 #: Largest cone radius accepted, in degrees (MAST rejects or times out on wider cones; tile instead).
 MAX_RADIUS_DEG = 0.5
@@ -424,3 +424,23 @@ def positive_number(value, what):
             or not math.isfinite(value) or value <= 0:
         raise ValueError(f"{what} must be a finite positive number, got {value!r}")
     return float(value)
+
+
+def parse_min_detections(table, min_detections):
+    """The ``nDetections`` cut as an int (None for no cut), checked against ``table``'s columns.
+
+    The tutorial's ``nDetections > 1`` is ``min_detections=2``.
+
+    Examples
+    --------
+    >>> parse_min_detections("mean", 2), parse_min_detections("detection", None)
+    (2, None)
+    """
+    if min_detections is None:
+        return None
+    if schema.find_column(table, "nDetections") is None:
+        raise InvalidQueryError(f"{schema.resolve_table(table)} has no nDetections column; "
+                                "use min_detections=None")
+    if isinstance(min_detections, (bool, np.bool_)) or not isinstance(min_detections, numbers.Integral):
+        raise InvalidQueryError(f"min_detections must be an integer or None, got {min_detections!r}")
+    return int(min_detections)

@@ -24,7 +24,7 @@ from astropy.table import MaskedColumn, Table
 from astroquery.exceptions import InvalidQueryError
 
 from ... import schema
-from ...targets import number, parse_bands
+from ...targets import number, parse_bands, parse_min_detections
 
 __all__ = ["DEFAULT_PATH", "CATALOGS", "Catalogs", "CatalogError", "objid_positions",
            "import_lsdb", "root_path"]
@@ -346,15 +346,8 @@ def _cones_at(ra, dec, radius_arcsec):
 # ---- pyarrow filters that mean what the TAP source's WHERE clauses mean ---------------------------------
 def detections_filter(table, min_detections):
     """``[("nDetections", ">=", n)]`` (the tutorial's ``nDetections > 1`` is ``n = 2``)."""
-    if min_detections is None:
-        return []
-    if schema.find_column(table, "nDetections") is None:
-        raise InvalidQueryError(f"{schema.resolve_table(table)} has no nDetections column; "
-                                "use min_detections=None")
-    if isinstance(min_detections, (bool, np.bool_)) or not isinstance(min_detections,
-                                                                      (int, np.integer)):
-        raise InvalidQueryError(f"min_detections must be an integer or None, got {min_detections!r}")
-    return [("nDetections", ">=", int(min_detections))]
+    cut = parse_min_detections(table, min_detections)
+    return [] if cut is None else [("nDetections", ">=", cut)]
 
 
 def column_filters_of(table, column_filters):

@@ -23,7 +23,7 @@ from ... import schema as ps1
 from ...schema import (DEFAULT_SCHEMA, DETECTION_SELECT, FORCED_SELECT, LIGHTCURVE_MEAN_SELECT,
                        MEAN_SELECT, PHOTOMETRY_TABLES)
 from ...targets import number as _number
-from ...targets import parse_bands, parse_position
+from ...targets import parse_bands, parse_min_detections, parse_position
 
 __all__ = ["cone_query", "detections_query", "lightcurve_query", "match_query", "column_conditions",
            "metadata_query"]
@@ -87,14 +87,8 @@ def column_conditions(table, column_filters, alias):
 
 def _detections_cut(table, min_detections):
     """The ``nDetections`` condition (the tutorial's ``nDetections > 1`` is ``min_detections=2``)."""
-    if min_detections is None:
-        return []
-    if ps1.find_column(table, "nDetections") is None:
-        raise InvalidQueryError(f"{ps1.resolve_table(table)} has no nDetections column; "
-                                "use min_detections=None")
-    if isinstance(min_detections, (bool, np.bool_)) or not isinstance(min_detections, numbers.Integral):
-        raise InvalidQueryError(f"min_detections must be an integer or None, got {min_detections!r}")
-    return [f"o.nDetections >= {int(min_detections)}"]
+    cut = parse_min_detections(table, min_detections)
+    return [] if cut is None else [f"o.nDetections >= {cut}"]
 
 
 #: The coordinate-system argument of POINT and CIRCLE in each schema's service: MAST's legacy
