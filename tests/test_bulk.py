@@ -15,7 +15,7 @@ from astropy.table import Table
 from astroquery_ps1tap import PanstarrsTapClass, schema
 from astroquery_ps1tap.bulk import (NO_MEASUREMENTS, NO_OBJECT, bulk_summaries, quality_cut,
                                     read_summaries, read_targets, summarize)
-from astroquery_ps1tap.lightcurves import PS1QualityFlags, to_lightcurves_by_object
+from astroquery_ps1tap.lightcurves import PS1LightCurveWarning, PS1QualityFlags, to_lightcurves_by_object
 from localtap import sample
 
 KQ, EB1, EB2 = sample.KQ_UMA, sample.KIC_2161623, sample.KIC_8153568
@@ -25,8 +25,8 @@ def assert_same_as_lightcurves(rows, by_object):
     """Every summary row equals what the object's light curves give, filter by filter."""
     assert sorted(by_object) == rows["objID"].tolist()
     for i, objid in enumerate(rows["objID"].tolist()):
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")    # filters emptied by the cut are warned about there
+        with warnings.catch_warnings():    # filters emptied by the cut are warned about there
+            warnings.filterwarnings("ignore", category=PS1LightCurveWarning)
             curves = {lc.meta["FILTER"]: lc for lc in by_object[objid]}
         times = []
         for band in schema.FILTERS:

@@ -8,12 +8,12 @@ import json
 import os
 import subprocess
 import sys
-import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 import pyvo
+from pyvo.dal import DALOverflowWarning
 from astropy.table import Table
 
 from localtap import sample
@@ -224,14 +224,11 @@ def test_the_service_declares_mast_like_limits(tap):
 
 
 def test_a_result_over_the_limit_is_truncated_with_overflow(tap):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with pytest.warns(DALOverflowWarning):       # pyvo says so, as it would at MAST
         result = tap.run_sync("SELECT d.objID, d.detectID FROM dbo.Detection AS d")
     assert len(result) == sample.MAXREC_HARD
     assert result.query_status == "OVERFLOW"
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        small = tap.run_sync("SELECT d.objID FROM dbo.Detection AS d", maxrec=5)
+    small = tap.run_sync("SELECT d.objID FROM dbo.Detection AS d", maxrec=5)
     assert len(small) == 5 and small.query_status == "OVERFLOW"
     top = tap.run_sync("SELECT TOP 5 d.objID FROM dbo.Detection AS d")
     assert len(top) == 5 and top.query_status == "OK"

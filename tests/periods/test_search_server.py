@@ -3,7 +3,6 @@
 The data come through the client, as a user gets them (``get_lightcurves``: the tutorial's
 quality cut, all five filters), and `find_period` runs with its defaults.
 """
-import warnings
 
 import pytest
 
@@ -18,9 +17,7 @@ pytestmark = pytest.mark.server
 def test_find_period_recovers_the_catalogue_period(ps1tap_server, tmp_path, star):
     client = PanstarrsTapClass(server=ps1tap_server)
     client.cache_location = tmp_path
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        lcs = client.get_lightcurves(star.objid)
+    lcs = client.get_lightcurves(star.objid)
     result = find_period(lcs)
     assert result.period.to_value("d") == pytest.approx(star.period, rel=1e-4)
     assert result.false_alarm_probability < 0.05

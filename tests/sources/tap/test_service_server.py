@@ -216,9 +216,7 @@ class TestManyObjects:
     def test_many_light_curves_with_faults_on_the_way(self, ps1, proxy, bulk_ids):
         proxy.inject(http_error(503), times=2, match="POST /tap/sync")
         proxy.inject(reset(), times=1, match="POST /tap/sync")
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            lcs = ps1.get_lightcurves(bulk_ids[:20], progress=False)
+        lcs = ps1.get_lightcurves(bulk_ids[:20], progress=False)
         assert set(lcs) == set(bulk_ids[:20].tolist())
 
 
