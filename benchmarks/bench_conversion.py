@@ -29,7 +29,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 
 from astropy.table import Table  # noqa: E402
 
-from astroquery_ps1tap import tables  # noqa: E402
+from astroquery_ps1tap import schema, tables  # noqa: E402
 from astroquery_ps1tap.lightcurves import PS1LightCurveWarning, to_lightcurves_by_object  # noqa
 
 
@@ -40,7 +40,7 @@ def synthetic_detections(n_rows, n_objects, seed=42):
     objids = np.sort(rng.permutation(objids)[:n_objects])    # distinct 18-digit ids
     obj = rng.integers(0, n_objects, n_rows)
     mag = rng.uniform(14, 21, n_objects)[obj] + rng.normal(0, 0.05, n_rows)
-    flux = 10 ** (-0.4 * (mag - 8.90))
+    flux = schema.mag_to_flux(mag)
     return Table({
         "objID": objids[obj],
         "detectID": np.arange(n_rows, dtype=np.int64) + 10**17,

@@ -58,7 +58,7 @@ def tutorial_flow(url, ra=STAR.cone_ra, dec=STAR.cone_dec):
         FROM dbo.Detection AS d JOIN dbo.Filter AS f ON d.filterID = f.filterID
         WHERE d.objID = {objid}
         ORDER BY d.filterID, d.obsTime""").to_table()
-    detections["mag"] = -2.5 * np.log10(detections["psfFlux"]) + 8.90
+    detections["mag"] = -2.5 * np.log10(detections["psfFlux"]) + 8.90   # the tutorial's own arithmetic
     return len(detections)
 
 
