@@ -7,6 +7,9 @@
   ``localtap/server.py start``, which installs, loads and starts it, or finds it running.  If the
   server cannot be started, the tests that need it fail with the script's message: they are never
   skipped.
+* ``ps1hats_path``: the root of the local HATS copy of the same sample (``localtap/hatsdb.py``).
+  Uses ``$PS1HATS_TEST_PATH`` if set, else runs ``localtap/hatsdb.py build``, which builds it
+  (hats-import) or finds it built; failures fail the tests that need it, as for the server.
 * Doctests (docs pages, docstrings) that use the client talk to that server: ``PS1TAP_SERVER`` is
   set for them.
 * Every test that needs the server is marked ``server`` here, at collection: the tests that use the
@@ -42,20 +45,32 @@ def pytest_unconfigure(config):
     shutil.rmtree(getattr(config, "_ps1tap_cache", ""), ignore_errors=True)
 
 
-@pytest.fixture(scope="session")
-def ps1tap_server():
-    """The local TAP server's base URL, e.g. ``http://localhost:8080/tap``."""
-    url = os.environ.get("PS1TAP_TEST_SERVER")
-    if url:
-        return url.rstrip("/")
-    done = subprocess.run([sys.executable, str(ROOT / "localtap" / "server.py"), "start"],
+def _setup(script, what):
+    """Run ``localtap/<script>`` (a setup command) and return the last line it prints; if it
+    fails, fail the tests that need it with the script's own message (never skip them)."""
+    done = subprocess.run([sys.executable, str(ROOT / "localtap" / script[0]), *script[1:]],
                           capture_output=True, text=True)
     lines = done.stdout.strip().splitlines()
     if done.returncode != 0 or not lines:
         reason = (done.stderr.strip().splitlines() or ["no message"])[-1]
-        pytest.fail(f"the local TAP server could not be started (localtap/server.py start, exit "
-                    f"{done.returncode}): {reason}", pytrace=False)
-    return lines[-1].strip().rstrip("/")
+        pytest.fail(f"{what} (localtap/{' '.join(script)}, exit {done.returncode}): {reason}",
+                    pytrace=False)
+    return lines[-1].strip()
+
+
+@pytest.fixture(scope="session")
+def ps1tap_server():
+    """The local TAP server's base URL, e.g. ``http://localhost:8080/tap``."""
+    url = os.environ.get("PS1TAP_TEST_SERVER") or _setup(
+        ("server.py", "start"), "the local TAP server could not be started")
+    return url.rstrip("/")
+
+
+@pytest.fixture(scope="session")
+def ps1hats_path():
+    """The root of the local HATS catalogs (otmo, detection, forced_mean_object) of the sample."""
+    return os.environ.get("PS1HATS_TEST_PATH") or _setup(
+        ("hatsdb.py", "build"), "the local HATS catalogs could not be built")
 
 
 _CLIENT_WORDS = ("PanstarrsTap", "PS1TAP_SERVER", "ps1tap ")
