@@ -43,7 +43,7 @@ from .periodograms import (analytic_fap, band_index, centre_by_band, frequency_g
                            harmonic_chi2, local_maxima, multiband_power, n_visits)
 
 __all__ = ["find_period", "PeriodResult", "doubling_test", "string_length", "amplitude_ratio",
-           "grey_test"]
+           "chromatic_index", "grey_test"]
 
 #: False-alarm probability below which a period is called significant (`find_periods`'s
 #: ``significant`` column, and the colour test); measured on simulated non-variable stars in
@@ -51,13 +51,22 @@ __all__ = ["find_period", "PeriodResult", "doubling_test", "string_length", "amp
 RECOMMENDED_FAP = 1e-3
 #: The periodogram without the eclipses is used only if its false-alarm probability is below this.
 ELLIPSOIDAL_MAX_FAP = 0.05
-#: A sinusoidal variable is taken for a contact binary (`grey_test`) when its amplitude ratio
-#: between g and i, z, y is below this and more than 3 standard errors below the RR Lyrae stars'.
-GREY_RATIO = 1.3
-PULSATOR_RATIO = 1.6
+#: Amplitudes of a pulsating star in g, r, i, z, y relative to g (RR Lyrae stars: the amplitude
+#: falls towards the red as the star's temperature changes over the cycle), for
+#: `chromatic_index`; eclipses and tidally distorted stars vary nearly alike in all filters.
+PULSATOR_AMPLITUDES = (1.0, 0.75, 0.6, 0.5, 0.45)
+#: `grey_test` doubles a sinusoidal variable when the evidence for a contact binary at twice its
+#: period (twice the log-likelihood ratio, shape + colour) exceeds this: doubling must be
+#: e**2 ~ 7 times as likely as keeping the periodogram's period.  Chosen on one simulated
+#: population and measured on another (``benchmarks/bench_periods.py``).
+GREY_EVIDENCE = 4.0
 #: Only variables with shorter periodogram periods (d) are tested (contact binaries' orbits last
 #: less than ~1 d, and they vary twice per orbit).
 GREY_MAX_PERIOD = 0.5
+#: The amplitude-ratio test of earlier versions (`amplitude_ratio`): a ratio g / izy below
+#: ``GREY_RATIO`` and 3 standard errors below ``PULSATOR_RATIO`` was taken for grey.
+GREY_RATIO = 1.3
+PULSATOR_RATIO = 1.6
 
 
 def amplitude_ratio(t, y, dy, bands, frequency):
@@ -99,18 +108,87 @@ def amplitude_ratio(t, y, dy, bands, frequency):
     return float(ratio), float(ratio * np.sqrt(var[0] / scale[0] ** 2 + var[1] / scale[1] ** 2))
 
 
-def grey_test(t, y, dy, bands, frequency):
-    """Is a sinusoidal variable a contact binary seen at half its orbital period?
+def chromatic_index(t, y, dy, bands, frequency):
+    """How much a sinusoidal variable's amplitude changes with filter: 0 grey, 1 pulsator-like.
 
-    Pulsating stars change colour as they vary (RR Lyrae: g amplitude ~1.6 times that in i, z,
-    y); eclipses and the light of tidally distorted stars are geometric, nearly grey.  Returns
-    ``(grey, note)``: `amplitude_ratio` below ``GREY_RATIO`` and more than 3 standard errors below
-    ``PULSATOR_RATIO``.
+    A sinusoid of ``frequency`` (shared phase) is fitted to all filters; then the light curve is
+    fitted again as ``mean per filter + (a + b (k - 1)) × sinusoid``, where ``k`` is the
+    pulsator's amplitude in each filter relative to g (`PULSATOR_AMPLITUDES`).  The index
+    ``c = b / a`` is 0 when all filters vary alike and 1 when the amplitudes fall from g to y as
+    an RR Lyrae star's do.  Unlike `amplitude_ratio` it uses every filter, so it works without g
+    points.  Returns ``(c, error)`` (error scaled up by the fit's reduced chi-square when that
+    exceeds 1; NaN when the filters present cannot tell).  ``bands`` are filter codes (0..4 for
+    g r i z y; others count as grey).
+
+    Examples
+    --------
+    >>> t = np.sort(np.random.default_rng(0).uniform(0, 900, 80))
+    >>> bands = np.arange(80) % 4 + 1                    # r, i, z, y: no g at all
+    >>> wave = np.sin(2 * np.pi * t / 0.3)
+    >>> pulsator = np.array(PULSATOR_AMPLITUDES)[bands] * wave
+    >>> [round(chromatic_index(t, y, np.full(80, 0.01), bands, 1 / 0.3)[0], 2)
+    ...  for y in (pulsator, 0.6 * wave)]
+    [1.0, 0.0]
     """
-    ratio, error = amplitude_ratio(t, y, dy, bands, frequency)
-    grey = bool(ratio < GREY_RATIO and PULSATOR_RATIO - ratio > 3 * error)
-    return grey, (f"g/izy amplitude ratio {ratio:.2f} ± {error:.2f}"
-                  + (" (grey: contact binary, doubled)" if grey else ""))
+    t, y, dy = (np.asarray(a, dtype=float) for a in (t, y, dy))
+    bands = np.asarray(bands)
+    _, index = band_index(bands)
+    law = np.ones(len(bands))
+    known = (bands >= 0) & (bands < len(PULSATOR_AMPLITUDES))
+    law[known] = np.asarray(PULSATOR_AMPLITUDES)[bands[known].astype(int)]
+    if len(t) < index.max() + 4 or np.ptp(law) == 0:
+        return np.nan, np.nan
+    sw = 1.0 / dy
+    phase = 2 * np.pi * frequency * (t - t.min())
+    wave = np.column_stack([np.sin(phase), np.cos(phase)])
+    means = np.eye(index.max() + 1)[index]
+    coef = np.linalg.lstsq(np.column_stack([wave, means]) * sw[:, None], y * sw, rcond=None)[0]
+    shape = wave @ coef[:2]
+    design = np.column_stack([shape, (law - 1) * shape, means]) * sw[:, None]
+    coef, _, rank, _ = np.linalg.lstsq(design, y * sw, rcond=None)
+    dof = len(t) - design.shape[1]
+    if rank < design.shape[1] or dof <= 0 or not coef[0] > 0:
+        return np.nan, np.nan
+    scale = max(np.sum((y * sw - design @ coef) ** 2) / dof, 1.0)
+    cov = np.linalg.inv(design.T @ design)[:2, :2] * scale
+    a, b = coef[:2]
+    c = b / a
+    var = (cov[1, 1] - 2 * c * cov[0, 1] + c * c * cov[0, 0]) / a**2
+    return float(c), float(np.sqrt(max(var, 0.0)))
+
+
+def grey_test(t, y, dy, bands, frequency):
+    """Is a sinusoidal variable of ``frequency`` a contact binary seen at half its orbital period?
+
+    Two hypotheses with as many parameters: a pulsating star of period ``1 / frequency`` and a
+    contact binary of twice that period.  The evidence for the binary, twice the log-likelihood
+    ratio, adds
+
+    * the shape: the chi-square of two harmonics of ``frequency`` minus that of two harmonics of
+      ``frequency / 2`` (unequal minima favour the orbit; a pulsator's harmonics favour
+      ``frequency``), in units of the reduced chi-square of four harmonics of ``frequency / 2``;
+    * the colour: ``(1 - 2c) / error**2`` for the `chromatic_index` ``c`` (pulsators change
+      colour as they vary, binaries hardly).
+
+    The period is doubled when the evidence exceeds `GREY_EVIDENCE`.  Returns ``(grey, note)``.
+    """
+    t, y, dy = (np.asarray(a, dtype=float) for a in (t, y, dy))
+    chi_p = harmonic_chi2(t, y, dy, bands, frequency, 2)[0]
+    chi_2p = harmonic_chi2(t, y, dy, bands, frequency / 2, 2)[0]
+    chi_full, k = harmonic_chi2(t, y, dy, bands, frequency / 2, 4)
+    scale = max(chi_full / (len(t) - k), 1.0) if len(t) > k else np.inf
+    c, error = chromatic_index(t, y, dy, bands, frequency)
+    return grey_decision(chi_p, chi_2p, scale, c, error)
+
+
+def grey_decision(chi_p, chi_2p, scale, c, error):
+    """`grey_test`'s decision from its parts: ``(grey, note)``."""
+    shape = (chi_p - chi_2p) / scale if np.isfinite(scale) else 0.0
+    colour = (1 - 2 * c) / error**2 if np.isfinite(c) and error > 0 else 0.0
+    evidence = shape + colour
+    grey = bool(evidence > GREY_EVIDENCE)
+    return grey, (f"contact-binary evidence {evidence:.1f} (shape {shape:.1f}, colour index "
+                  f"{c:.2f} ± {error:.2f})" + (": doubled" if grey else ""))
 
 
 def doubling_test(t, y, dy, bands, period, *, nterms=3):
