@@ -173,12 +173,29 @@ def grey_test(t, y, dy, bands, frequency):
     The period is doubled when the evidence exceeds `GREY_EVIDENCE`.  Returns ``(grey, note)``.
     """
     t, y, dy = (np.asarray(a, dtype=float) for a in (t, y, dy))
+    bands = np.asarray(bands)
+    keep = _clip_outliers(t, y, dy, bands, frequency / 2, 4)
+    t, y, dy, bands = t[keep], y[keep], dy[keep], bands[keep]
     chi_p = harmonic_chi2(t, y, dy, bands, frequency, 2)[0]
     chi_2p = harmonic_chi2(t, y, dy, bands, frequency / 2, 2)[0]
     chi_full, k = harmonic_chi2(t, y, dy, bands, frequency / 2, 4)
     scale = max(chi_full / (len(t) - k), 1.0) if len(t) > k else np.inf
     c, error = chromatic_index(t, y, dy, bands, frequency)
     return grey_decision(chi_p, chi_2p, scale, c, error)
+
+
+def _clip_outliers(t, y, dy, bands, frequency, nterms, n_sigma=5.0):
+    """Points within ``n_sigma`` robust standard deviations (1.4826 × the median absolute
+    normalised residual, at least 1) of ``nterms`` harmonics of ``frequency``."""
+    _, index = band_index(bands)
+    phase = 2 * np.pi * np.outer(t - t.min(), np.arange(1, nterms + 1)) * frequency
+    design = np.column_stack([np.eye(index.max() + 1)[index], np.sin(phase), np.cos(phase)])
+    if len(t) <= design.shape[1] + 2:
+        return np.ones(len(t), bool)
+    coef = np.linalg.lstsq(design / dy[:, None], y / dy, rcond=None)[0]
+    resid = (y - design @ coef) / dy
+    sigma = max(1.4826 * np.median(np.abs(resid)), 1.0)
+    return np.abs(resid) <= n_sigma * sigma
 
 
 def grey_decision(chi_p, chi_2p, scale, c, error):
