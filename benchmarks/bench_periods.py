@@ -7,7 +7,9 @@ are searched with `find_periods`.  Printed, per class: the fraction whose period
 of the truth and within 0.01 d (VanderPlas & Ivezić's criterion), the fraction with the truth
 among the top five peaks, at half or twice the truth, at a one-day alias, and the fraction called
 significant (false-alarm probability below ``RECOMMENDED_FAP``); for the non-variables that is the
-false-positive rate, and the calibration (fraction with FAP < α against α).
+false-positive rate, and the calibration (fraction with FAP < α against α; ``--calibrate N``:
+the number of independent frequencies fitted on N non-variables, the calibration measured on N
+others).
 
 Speed, side by side in one run: `find_periods` on 1,000 and 10,000 light curves (per curve);
 today's `find_period` (the implementation of commit ``BEFORE``, read with ``git show``) in a loop
@@ -18,6 +20,8 @@ Usage::
 
     python benchmarks/bench_periods.py                # ~10 minutes on 2 cores
     python benchmarks/bench_periods.py --quick        # fewer stars, for a smoke test
+    python benchmarks/bench_periods.py --recovery-only --calibrate 4000   # false alarms
+    python benchmarks/bench_periods.py --sample 100   # find_period on 100 stars per class (~30 min)
 """
 import argparse
 import subprocess
@@ -156,6 +160,16 @@ def side_by_side(pops, per_class):
                             for k in KINDS if k != "constant")
         print(f"B6   {name:<27} {per * 1e3:9.1f} ms per curve   variables within 1 %: "
               f"{w.mean():.3f}   ({by_kind})")
+    print("B6   per class, find_period (before) / find_periods:")
+    print(f"B6   {'class':<14}{'n':>5}{'1%':>13}{'0.01d':>13}{'P/2,2P':>13}{'1d-alias':>13}")
+    for kind in KINDS:
+        sel = np.asarray(truth["kind"] == kind)
+        if kind == "constant" or not sel.any():
+            continue
+        cells = [score(np.asarray(found)[sel], truth["period"][sel])
+                 for found in (old, rows["period"].value)]
+        print(f"B6   {kind:<14}{sel.sum():>5}" + "".join(
+            f"{cells[0][j].mean():>7.3f} /{cells[1][j].mean():>5.3f}" for j in (0, 1, 3, 4)))
     print(f"B6   speed-up of find_periods: {t_old / t_new:.0f}x find_period (before), "
           f"{t_lsmb / t_new:.0f}x LombScargleMultiband fast")
     return t_old, t_lsmb
@@ -181,6 +195,62 @@ def speed(sizes, seed, t_old, t_lsmb):
               f"{t_lsmb / per_curve:.0f}x LombScargleMultiband fast")
 
 
+def calibrate(n, fit_seed, check_seed):
+    """False alarms on non-variable stars: analytic vs calibrated, fitted on one population and
+    measured on another.
+
+    The calibrated false-alarm probability is `analytic_fap` with ``s × (f_max - f_min) ×
+    baseline`` independent frequencies; ``s`` is fitted by maximum likelihood on population
+    ``fit_seed``: under the null, ``X = -ln(1 - FAP)`` computed with ``s = 1`` is exponential with
+    rate ``s``; only its tail (analytic FAP < 0.5) is fitted, the rest is censored.  The
+    fractions with FAP < alpha are then measured on population ``check_seed`` (with their
+    binomial standard errors).
+    """
+    from astroquery_ps1tap.periods import batch
+
+    def null_statistics(seed):
+        det, _ = simulate_population("constant", n, seed=seed, first_objid=1)
+        calls = []
+        original = batch.analytic_fap
+
+        def spy(power, n_visits, n_params, n_frequencies):
+            calls.append([np.array(a, dtype=float, ndmin=1)
+                          for a in (power, n_visits, n_params, n_frequencies)])
+            return original(power, n_visits, n_params, n_frequencies)
+        batch.analytic_fap = spy
+        try:
+            rows = find_periods(det)
+        finally:
+            batch.analytic_fap = original
+        power, n_vis, n_par, n_freq = calls[0]
+        if len(calls) > 1:         # objects searched again with all their points
+            again = np.flatnonzero((rows["n_eclipse_points"] >= 2)
+                                   & np.array(["without" not in m for m in rows["method"]]))
+            for a, b in zip((power, n_vis, n_par, n_freq), calls[1]):
+                a[again] = b
+        n_freq = n_freq / batch.INDEPENDENT_FREQUENCIES            # per unit of df × T
+        log_single = 0.5 * np.maximum(n_vis - n_par, 0) * np.log1p(-power)
+        x = -n_freq * np.log1p(-np.exp(log_single))                # -ln(1 - FAP) at s = 1
+        return x, np.asarray(rows["false_alarm_probability"])
+
+    x_fit, _ = null_statistics(fit_seed)
+    x_cut = -np.log(0.5)
+    rate = np.sum(x_fit < x_cut) / np.sum(np.minimum(x_fit, x_cut))
+    boot = np.random.default_rng(0)
+    spread = np.std([np.sum(xb < x_cut) / np.sum(np.minimum(xb, x_cut)) for xb in
+                     (x_fit[boot.integers(0, n, n)] for _ in range(200))])
+    print(f"B6 calibration: {n} non-variables (seed {fit_seed}): independent frequencies per "
+          f"df x T = {rate:.3f} +- {spread:.3f} (in use: {batch.INDEPENDENT_FREQUENCIES})")
+    x_check, fap = null_statistics(check_seed)
+    print(f"B6 calibration on {n} other non-variables (seed {check_seed}): fraction with FAP < alpha")
+    print(f"B6   {'alpha':>7}{'analytic (s=1)':>22}{'find_periods':>22}")
+    for alpha in (0.5, 0.1, 0.05, 0.01, 0.001):
+        raw = np.sum(-np.expm1(-x_check) < alpha)
+        used = np.sum(fap < alpha)
+        print(f"B6   {alpha:>7g}" + "".join(
+            f"{k / n:>13.4f} +- {np.sqrt(max(k, 1)) / n:.4f}" for k in (raw, used)))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=200, help="stars per class for recovery")
@@ -190,12 +260,16 @@ def main():
     parser.add_argument("--seed", type=int, default=1000)
     parser.add_argument("--quick", action="store_true", help="50 per class, sample 4, 1,000")
     parser.add_argument("--recovery-only", action="store_true")
+    parser.add_argument("--calibrate", type=int, default=0, metavar="N",
+                        help="also calibrate false alarms on N non-variables (seeds 5000, 6000)")
     args = parser.parse_args()
     if args.quick:
         args.n, args.sample, args.sizes = 50, 4, [1000]
     pops = populations(args.n, args.seed)
     find_periods(pops["rrab"][0][:500])          # compile (or load the cached kernel) first
     recovery(pops)
+    if args.calibrate:
+        calibrate(args.calibrate, 5000, 6000)
     if args.recovery_only:
         return
     t_old, t_lsmb = side_by_side(pops, args.sample)
