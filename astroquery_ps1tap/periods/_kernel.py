@@ -101,9 +101,61 @@ def power_one(tt, ww, wr, bstart, f0, df, nf, power):
                 power[k] = min(max(p, 0.0), 1.0)
 
 
+@numba.njit(boundscheck=False, cache=True, nogil=True)
+def top_maxima(values, n_top, sep, idx, best):
+    """The ``n_top`` highest local maxima of ``values`` at least ``sep`` apart, into ``idx`` and
+    ``best`` (highest first; -1 where there are fewer)."""
+    nf = len(values)
+    for i in range(n_top):
+        best[i] = -1.0
+        idx[i] = 0
+    for k in range(1, nf - 1):
+        p = values[k]
+        if p >= values[k - 1] and p >= values[k + 1] and p > best[n_top - 1]:
+            clash = -1
+            for i in range(n_top):
+                if best[i] >= 0 and abs(idx[i] - k) < sep:
+                    clash = i
+                    break
+            if clash >= 0:
+                if p <= best[clash]:
+                    continue
+                for i in range(clash, n_top - 1):       # drop the weaker neighbour
+                    best[i] = best[i + 1]
+                    idx[i] = idx[i + 1]
+                best[n_top - 1] = -1.0
+            i = n_top - 1
+            while i > 0 and best[i - 1] < p:
+                best[i] = best[i - 1]
+                idx[i] = idx[i - 1]
+                i -= 1
+            best[i] = p
+            idx[i] = k
+
+
+@numba.njit(boundscheck=False, cache=True, nogil=True)
+def harmonic_sum(power, f0, df, harmonics, out):
+    """``out[k]``: the power at ``f = f0 + k df`` plus, for h = 2..harmonics, the highest power
+    within ``h - 1`` grid steps of ``h f`` (0 beyond the grid)."""
+    nf = len(power)
+    for k in range(nf):
+        acc = power[k]
+        f = f0 + k * df
+        for h in range(2, harmonics + 1):
+            j = int(np.floor((h * f - f0) / df + 0.5))
+            m = 0.0
+            for jj in range(j - (h - 1), j + h):
+                if 0 <= jj < nf and power[jj] > m:
+                    m = power[jj]
+            acc += m
+        out[k] = acc
+
+
 @numba.njit(parallel=True, boundscheck=False, cache=True)
-def peaks_many(t, w, wr, bstart, starts, f0, df, nf, n_top, sep, refine, out_f, out_p):
+def peaks_many(t, w, wr, bstart, starts, f0, df, nf, n_top, sep, refine, out_f, out_p,
+               harmonics, out_hf, out_hp):
     n_obj = len(starts) - 1
+    n_h = out_hf.shape[1]
     for o in numba.prange(n_obj):
         s0 = starts[o]
         s1 = starts[o + 1]
@@ -113,44 +165,44 @@ def peaks_many(t, w, wr, bstart, starts, f0, df, nf, n_top, sep, refine, out_f, 
         bs = bstart[o]
         power = np.zeros(nf)
         power_one(tt, ww, wro, bs, f0, df, nf, power)
-        # the n_top highest local maxima, at least sep apart
         idx = np.empty(n_top, np.int64)
-        best = np.full(n_top, -1.0)
-        for k in range(1, nf - 1):
-            p = power[k]
-            if p >= power[k - 1] and p >= power[k + 1] and p > best[n_top - 1]:
-                clash = -1
-                for i in range(n_top):
-                    if best[i] >= 0 and abs(idx[i] - k) < sep:
-                        clash = i
-                        break
-                if clash >= 0:
-                    if p <= best[clash]:
-                        continue
-                    for i in range(clash, n_top - 1):       # drop the weaker neighbour
-                        best[i] = best[i + 1]
-                        idx[i] = idx[i + 1]
-                    best[n_top - 1] = -1.0
-                i = n_top - 1
-                while i > 0 and best[i - 1] < p:
-                    best[i] = best[i - 1]
-                    idx[i] = idx[i - 1]
-                    i -= 1
-                best[i] = p
-                idx[i] = k
+        best = np.empty(n_top)
+        top_maxima(power, n_top, sep, idx, best)
         fine = np.zeros(2 * refine + 1)
+        dfine = df / refine
         for i in range(n_top):
             if best[i] < 0:
                 out_f[o, i] = np.nan
                 out_p[o, i] = 0.0
                 continue
-            fc = f0 + idx[i] * df
-            fs = fc - df
-            dfine = df / refine
+            fs = f0 + idx[i] * df - df
             power_one(tt, ww, wro, bs, fs, dfine, 2 * refine + 1, fine)
             j = np.argmax(fine)
             out_f[o, i] = fs + j * dfine
             out_p[o, i] = fine[j]
+        if n_h == 0:
+            continue
+        # candidates of the harmonic sum (narrow eclipses spread their power over harmonics)
+        hsum = np.zeros(nf)
+        harmonic_sum(power, f0, df, harmonics, hsum)
+        hidx = np.empty(n_h, np.int64)
+        hbest = np.empty(n_h)
+        top_maxima(hsum, n_h, sep, hidx, hbest)
+        total = np.zeros(2 * refine + 1)
+        for i in range(n_h):
+            if hbest[i] < 0:
+                out_hf[o, i] = np.nan
+                out_hp[o, i] = 0.0
+                continue
+            fs = f0 + hidx[i] * df - df
+            total[:] = 0.0
+            for h in range(1, harmonics + 1):
+                power_one(tt, ww, wro, bs, h * fs, h * dfine, 2 * refine + 1, fine)
+                for j in range(2 * refine + 1):
+                    total[j] += fine[j]
+            j = np.argmax(total)
+            out_hf[o, i] = fs + j * dfine
+            out_hp[o, i] = total[j]
 
 
 @numba.njit(boundscheck=False, cache=True, nogil=True)

@@ -44,6 +44,10 @@ __all__ = ["find_periods", "RECOMMENDED_FAP", "INDEPENDENT_FREQUENCIES"]
 #: fraction 0.102 of the non-variables has a false-alarm probability below 0.1, 0.011 below 0.01
 #: and 0.0010 below 0.001 (but 0.31 below 0.5: the bulk, far from any threshold, stays cautious).
 INDEPENDENT_FREQUENCIES = 0.15
+#: Extra candidates per object from the harmonic sum of its periodogram (`multiband_peaks`):
+#: narrow eclipses spread their power over many harmonics.
+HARMONIC_CANDIDATES = 5
+HARMONICS = 3
 
 
 def _visits(t, obj, n_obj, separation):
@@ -140,23 +144,29 @@ def find_periods(data=None, *, objid=None, time=None, mag=None, mag_err=None, ba
     fit_err = np.where(in_eclipse & np.repeat(ellipsoidal, counts), np.inf, dy)
     cand_f = np.full((n_obj, n_candidates), np.nan)
     cand_p = np.zeros((n_obj, n_candidates))
+    cand_h = np.full((n_obj, HARMONIC_CANDIDATES), np.nan)
     sel = np.flatnonzero(enough)
     if len(sel):
         index, sub_starts = _subset(starts, sel)
-        cand_f[sel], cand_p[sel] = multiband_peaks(
+        cand_f[sel], cand_p[sel], cand_h[sel], _ = multiband_peaks(
             t[index], y[index], fit_err[index], band_code[index], sub_starts, freq,
-            n_peaks=n_candidates, engine=engine)
+            n_peaks=n_candidates, n_harmonic_peaks=HARMONIC_CANDIDATES, harmonics=HARMONICS,
+            engine=engine)
     visits = _visits(t, obj, n_obj, min_period / 4)
     n_kept = visits - np.where(ellipsoidal, n_ecl, 0)
     m_eff = INDEPENDENT_FREQUENCIES * (freq[-1] - freq[0]) * np.maximum(spans, 1e-9)
     fap = analytic_fap(cand_p[:, 0], n_kept, n_filters + 2, m_eff)
-    # 3. binaries flat between their eclipses: all points
-    again = np.flatnonzero(ellipsoidal & ~(fap < ELLIPSOIDAL_MAX_FAP))
+    # 3. binaries flat between their eclipses: all points (judged, as in find_period, by the
+    # uncalibrated estimate: one independent frequency per 1/baseline)
+    uncalibrated = analytic_fap(cand_p[:, 0], n_kept, n_filters + 2,
+                                m_eff / INDEPENDENT_FREQUENCIES)
+    again = np.flatnonzero(ellipsoidal & ~(uncalibrated < ELLIPSOIDAL_MAX_FAP))
     if len(again):
         index, sub_starts = _subset(starts, again)
-        cand_f[again], cand_p[again] = multiband_peaks(
+        cand_f[again], cand_p[again], cand_h[again], _ = multiband_peaks(
             t[index], y[index], dy[index], band_code[index], sub_starts, freq,
-            n_peaks=n_candidates, engine=engine)
+            n_peaks=n_candidates, n_harmonic_peaks=HARMONIC_CANDIDATES, harmonics=HARMONICS,
+            engine=engine)
         ellipsoidal[again] = False
         fap[again] = analytic_fap(cand_p[again, 0], visits[again], n_filters[again] + 2,
                                   m_eff[again])
@@ -167,14 +177,20 @@ def find_periods(data=None, *, objid=None, time=None, mag=None, mag_err=None, ba
     choose = np.flatnonzero(enough & ~ellipsoidal & np.isfinite(chosen)) if nterms > 1 else []
     if len(choose):
         step = freq[1] - freq[0]
-        grid = (cand_f[choose, :, None] + np.linspace(-0.5, 0.5, 5) * step / 4).reshape(
+        # the harmonic sum's peaks at a sinusoid candidate or its half or third are no news
+        # (half or whole is for the doubling tests below); the others join the candidates
+        sub = cand_f[choose, None, :] / np.array([1.0, 2.0, 3.0])[:, None]
+        known = np.any(np.abs(cand_h[choose, :, None, None] - sub[:, None]) < step,
+                       axis=(2, 3))
+        both = np.concatenate([cand_f[choose], np.where(known, np.nan, cand_h[choose])], axis=1)
+        grid = (both[:, :, None] + np.linspace(-0.5, 0.5, 5) * step / 4).reshape(
             len(choose), -1)
         index, sub_starts = _subset(starts, choose)
         chi2 = harmonic_chi2_many(t[index], y[index], dy[index], band_code[index], sub_starts,
                                   grid, nterms, engine=engine)
         chi2 = np.where(np.isfinite(chi2), chi2, np.inf)
         chosen[choose] = grid[np.arange(len(choose)), np.argmin(chi2, axis=1)]
-        method[choose] = f"{n_candidates} candidates, {nterms} harmonics"
+        method[choose] = f"{n_candidates}+{HARMONIC_CANDIDATES} candidates, {nterms} harmonics"
     peak_period = 1.0 / chosen
     nearest = np.argmin(np.where(np.isfinite(cand_f), np.abs(cand_f - chosen[:, None]), np.inf),
                         axis=1)

@@ -278,7 +278,7 @@ def _kernel(name="peaks_many"):
 
 
 def multiband_peaks(t, y, dy, band, starts, frequency, *, n_peaks=10, refine=16,
-                    min_separation=2, engine="auto"):
+                    min_separation=2, n_harmonic_peaks=0, harmonics=3, engine="auto"):
     """The highest peaks of the nterms=1 multi-band periodograms of many light curves.
 
     Parameters
@@ -296,13 +296,20 @@ def multiband_peaks(t, y, dy, band, starts, frequency, *, n_peaks=10, refine=16,
         Peaks kept per object (local maxima, at least ``min_separation`` grid steps apart).
     refine : int
         Each peak is then located on a grid ``refine`` times finer, ±1 step around it.
+    n_harmonic_peaks : int
+        Also this many peaks of the *harmonic sum*: the power at ``f`` plus the highest power
+        near ``2f``, ... ``harmonics × f`` (a narrow eclipse spreads its power over many
+        harmonics, so its period may be missing among the highest peaks of a sinusoid), each
+        located on the finer grid by the sum of the powers at its harmonics.
     engine : {"auto", "numba", "numpy"}
         The compiled kernel (numba, the ``fast`` extra) or `multiband_power` object by object.
 
     Returns
     -------
     frequency, power : `~numpy.ndarray` of shape (n_objects, n_peaks)
-        Highest first; NaN frequency and 0 power where an object has fewer peaks.
+        Highest first; NaN frequency and 0 power where an object has fewer peaks.  With
+        ``n_harmonic_peaks``, two more arrays of shape (n_objects, n_harmonic_peaks): the
+        frequencies and summed powers of the harmonic sum's peaks.
 
     Examples
     --------
@@ -326,8 +333,10 @@ def multiband_peaks(t, y, dy, band, starts, frequency, *, n_peaks=10, refine=16,
     n_obj = len(starts) - 1
     out_f = np.full((n_obj, n_peaks), np.nan)
     out_p = np.zeros((n_obj, n_peaks))
+    out_hf = np.full((n_obj, n_harmonic_peaks), np.nan)
+    out_hp = np.zeros((n_obj, n_harmonic_peaks))
     if n_obj == 0 or len(frequency) < 3:
-        return out_f, out_p
+        return (out_f, out_p, out_hf, out_hp) if n_harmonic_peaks else (out_f, out_p)
     df = float(frequency[1] - frequency[0])
     kernel = _kernel() if engine != "numpy" else None
     if engine == "numba" and kernel is None:
@@ -360,11 +369,35 @@ def multiband_peaks(t, y, dy, band, starts, frequency, *, n_peaks=10, refine=16,
                 fine_power = multiband_power(tt, yy, ee, bb, fine)
                 j = int(np.argmax(fine_power))
                 out_f[o, i], out_p[o, i] = fine[j], fine_power[j]
-        return out_f, out_p
+            if n_harmonic_peaks:
+                hsum = _harmonic_sum(power, frequency[0], df, harmonics)
+                for i, k in enumerate(local_maxima(hsum, n_harmonic_peaks, min_separation)):
+                    fine = np.linspace(frequency[k] - df, frequency[k] + df, 2 * refine + 1)
+                    total = sum(multiband_power(tt, yy, ee, bb, h * fine)
+                                for h in range(1, harmonics + 1))
+                    j = int(np.argmax(total))
+                    out_hf[o, i], out_hp[o, i] = fine[j], total[j]
+        return (out_f, out_p, out_hf, out_hp) if n_harmonic_peaks else (out_f, out_p)
     # band offsets within each object (points sorted by band within an object)
     counts = np.bincount(key, minlength=n_obj * n_bands).reshape(n_obj, n_bands)
     bstart = np.zeros((n_obj, n_bands + 1), dtype=np.int64)
     bstart[:, 1:] = np.cumsum(counts, axis=1)
     kernel(t, w, wr, bstart, starts, float(frequency[0]), df, len(frequency), int(n_peaks),
-           int(min_separation), int(refine), out_f, out_p)
-    return out_f, out_p
+           int(min_separation), int(refine), out_f, out_p, int(harmonics), out_hf, out_hp)
+    return (out_f, out_p, out_hf, out_hp) if n_harmonic_peaks else (out_f, out_p)
+
+
+def _harmonic_sum(power, f0, df, harmonics):
+    """numpy twin of `._kernel.harmonic_sum`."""
+    nf = len(power)
+    f = f0 + np.arange(nf) * df
+    out = power.copy()
+    for h in range(2, harmonics + 1):
+        j = np.floor((h * f - f0) / df + 0.5).astype(np.int64)
+        best = np.zeros(nf)
+        for d in range(-(h - 1), h):
+            jj = j + d
+            ok = (jj >= 0) & (jj < nf)
+            best[ok] = np.maximum(best[ok], power[jj[ok]])
+        out += best
+    return out
