@@ -16,12 +16,12 @@ tabulated in the documentation (:doc:`/periods`).
 from .batch import find_periods
 from .eclipses import eclipse_points, eclipse_power, eclipse_rule
 from .periodograms import analytic_fap, frequency_grid, multiband_peaks, multiband_power
-from .search import (RECOMMENDED_FAP, PeriodResult, amplitude_ratio, doubling_test, find_period,
-                     grey_test, string_length)
+from .search import (RECOMMENDED_FAP, PeriodResult, amplitude_ratio, chromatic_index,
+                     doubling_test, find_period, grey_test, string_length)
 from .simulate import KINDS, ps1_cadences, simulate_detections, simulate_population
 
 __all__ = ["find_period", "find_periods", "PeriodResult", "RECOMMENDED_FAP", "frequency_grid",
            "multiband_power", "multiband_peaks", "analytic_fap", "eclipse_points",
            "eclipse_power", "eclipse_rule", "doubling_test", "string_length", "amplitude_ratio",
-           "grey_test",
+           "chromatic_index", "grey_test",
            "simulate_detections", "simulate_population", "ps1_cadences", "KINDS"]

@@ -2,9 +2,10 @@
 
 The populations (`simulate_population`, seeds 0-4, 100 stars per class) use the stored PS1
 cadences (45-109 good epochs over 4-5 years).  The asserted rates sit a few points below what
-the search achieves on them (RRab 97 %, RRc 97 %, W UMa 50 % at the orbital period and 99 % at it
-or half of it, detached binaries 25 % and 51 %, non-variables 0 % significant); the
-benchmark (``benchmarks/bench_periods.py``) measures 200 stars per class.
+the search achieves on them (RRab 97 %, RRc 97 %, W UMa 95 % at the orbital period and 99 % at it
+or half of it, detached binaries 25 % and 57 %, non-variables 1 % significant); the
+benchmark (``benchmarks/bench_periods.py``) measures 200 stars per class.  The thresholds of the
+search were chosen on other populations (seed 3000 of the benchmark).
 """
 import numpy as np
 import pytest
@@ -42,13 +43,13 @@ def test_rr_lyrae_stars_are_found_at_their_period(searched):
 
 def test_rr_lyrae_periods_are_significant(searched):
     for kind in ("rrab", "rrc"):
-        assert np.mean(searched[kind][1]["significant"]) >= 0.88
+        assert np.mean(searched[kind][1]["significant"]) >= 0.9
 
 
 def test_contact_binaries_are_found_at_their_period_or_half_of_it(searched):
     at_period = fraction_within("wuma", searched)
     at_half = fraction_within("wuma", searched, factor=0.5, tolerance=0.005)
-    assert at_period >= 0.4
+    assert at_period >= 0.88
     assert at_period + at_half >= 0.95
 
 
@@ -56,14 +57,26 @@ def test_detached_binaries_are_hard(searched):
     """Sparse data catch few eclipses: a quarter at the period, half at it or half of it."""
     at_period = fraction_within("eb_detached", searched)
     at_half = fraction_within("eb_detached", searched, factor=0.5, tolerance=0.005)
-    assert at_period >= 0.18
-    assert at_period + at_half >= 0.42
+    assert at_period >= 0.2
+    assert at_period + at_half >= 0.5
 
 
 def test_non_variables_are_not_called_periodic(searched):
     truth, rows = searched["constant"]
     assert np.mean(rows["significant"]) <= 0.02
     assert np.all(rows["significant"] == (rows["false_alarm_probability"] < RECOMMENDED_FAP))
+
+
+def test_false_alarm_probabilities_mean_what_they_say():
+    """On 500 non-variable stars (seed 12; the calibration was fitted on others) about a tenth
+    has a false-alarm probability below 0.1 and about a hundredth below 0.01 (measured here:
+    0.114, 0.022 and 0.002 below 0.001; on 4,000 stars 0.102, 0.011 and 0.001).  Stars share
+    the 300 stored cadences, so rates scatter more between populations than binomially."""
+    det, _ = simulate_population("constant", 500, seed=12)
+    fap = find_periods(det)["false_alarm_probability"]
+    assert 0.06 <= np.mean(fap < 0.1) <= 0.15
+    assert np.mean(fap < 0.01) <= 0.035
+    assert np.mean(fap < RECOMMENDED_FAP) <= 0.006
 
 
 def test_one_row_per_object_with_its_counts(searched):

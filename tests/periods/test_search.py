@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 
 from astroquery_ps1tap.lightcurves import combine_bands, to_lightcurves
-from astroquery_ps1tap.periods import (PeriodResult, amplitude_ratio, doubling_test, find_period,
-                                       grey_test, simulate_detections, simulate_population,
-                                       string_length)
+from astroquery_ps1tap.periods import (PeriodResult, amplitude_ratio, chromatic_index,
+                                       doubling_test, find_period, grey_test,
+                                       simulate_detections, simulate_population, string_length)
 
 pytestmark = pytest.mark.filterwarnings("error")
 
@@ -78,6 +78,23 @@ def test_a_grey_sinusoid_is_a_contact_binary_and_a_colourful_one_a_pulsator():
     assert amplitude_ratio(t, pulsator, np.full(80, 0.01), bands, 1 / 0.31)[0] > 1.5
     assert grey_test(t, contact, np.full(80, 0.01), bands, 1 / 0.31)[0]
     assert not grey_test(t, pulsator, np.full(80, 0.01), bands, 1 / 0.31)[0]
+
+
+def test_the_colour_test_needs_no_g_points_and_ignores_an_outlier():
+    """Real cadences often have 0-2 g points: the chromatic index uses every filter."""
+    rng = np.random.default_rng(2)
+    t = np.sort(rng.uniform(55000, 56800, 70))
+    bands = rng.integers(1, 5, 70)                                   # r, i, z, y only
+    wave = np.sin(2 * np.pi * t / 0.31)
+    contact = 0.3 * wave + rng.normal(0, 0.01, 70)
+    contact[5] += 0.4                                                # an unflagged outlier
+    pulsator = np.array([1.0, 0.75, 0.6, 0.5, 0.45])[bands] * 0.4 * wave \
+        + rng.normal(0, 0.01, 70)
+    assert np.isnan(amplitude_ratio(t, contact, np.full(70, 0.01), bands, 1 / 0.31)[0])
+    assert chromatic_index(t, pulsator, np.full(70, 0.01), bands, 1 / 0.31)[0] \
+        == pytest.approx(1.0, abs=0.1)
+    assert grey_test(t, contact, np.full(70, 0.01), bands, 1 / 0.31)[0]
+    assert not grey_test(t, pulsator, np.full(70, 0.01), bands, 1 / 0.31)[0]
 
 
 def test_eclipsing_binary_with_a_shallower_secondary_is_doubled_automatically():
