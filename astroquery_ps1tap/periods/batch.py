@@ -7,22 +7,25 @@ that the expensive part runs once for all objects, compiled and in parallel:
    fainter than the rest of their filter (`~.eclipses.eclipse_points`) are set aside;
 2. one frequency grid serves all objects (spacing ``1 / (oversample × longest baseline)``), and
    the sinusoid's multi-band periodogram of each object is scanned on it, keeping only its
-   ``n_candidates`` highest peaks, each located on a 16× finer grid
-   (`~.periodograms.multiband_peaks`: the numba kernel of the ``fast`` extra, 2 cores);
-3. for objects with eclipse points whose periodogram is not significant (false-alarm
-   probability above 5 %), step 2 runs again with all points;
+   ``n_candidates`` highest peaks, each located on a 16× finer grid, and the
+   ``HARMONIC_CANDIDATES`` highest peaks of its harmonic sum (power at f, 2f and 3f: narrow
+   eclipses) (`~.periodograms.multiband_peaks`: the numba kernel of the ``fast`` extra, 2 cores);
+3. for objects with eclipse points whose periodogram is not significant (uncalibrated
+   false-alarm probability above 5 %, as in `find_period`), step 2 runs again with all points;
 4. per object, the candidates are compared with a finer model — ``nterms`` harmonics
    (`~.periodograms.harmonic_chi2_many` around each candidate, compiled) — and the best kept (the
-   candidate list of VanderPlas & Ivezić, then a finer model to choose among them); objects with
-   eclipse points keep the sinusoid's best peak;
+   candidate list of VanderPlas & Ivezić, then a finer model to choose among them); a harmonic-sum
+   peak at half or a third of a sinusoid candidate is left to step 5; objects with eclipse points
+   keep the sinusoid's best peak;
 5. an F-test (as `~.search.doubling_test`) doubles the period when alternate cycles differ
    (p < ``alpha``); objects with eclipse points whose cycles look alike go to the eclipse rule
-   (`~.eclipses.eclipse_rule`), and significant sinusoids shorter than half a day with the same
-   amplitude in g as in i, z, y to the colour test (`~.search.grey_test`: contact binaries),
-   as in `find_period`.
+   (`~.eclipses.eclipse_rule`), and significant variables with periods below half a day to the
+   contact-binary test (`~.search.grey_test`: shape and colour), as in `find_period`.
 
-The coarse scan needs fewer frequencies per peak than `find_period`'s full scan (2 rather than
-5): a peak missed by the coarse grid's top is still among the candidates, which are refined.
+The false-alarm probability counts ``INDEPENDENT_FREQUENCIES`` independent frequencies per
+``1/baseline`` (calibrated on simulated non-variable stars; see its note).  The coarse scan needs
+fewer frequencies per peak than `find_period`'s full scan (2 rather than 5): a peak missed by the
+coarse grid's top is still among the candidates, which are refined.
 """
 import numpy as np
 from astropy import units as u
@@ -104,7 +107,7 @@ def find_periods(data=None, *, objid=None, time=None, mag=None, mag_err=None, ba
     `~astropy.table.Table`
         One row per object, in objID order: ``objID``, ``period`` (d), ``periodogram_period``
         (before doubling), ``power`` (the sinusoid's, at the periodogram period),
-        ``false_alarm_probability`` (analytic, as in `find_period`), ``significant``
+        ``false_alarm_probability`` (analytic, calibrated: see ``INDEPENDENT_FREQUENCIES``), ``significant``
         (``false_alarm_probability < RECOMMENDED_FAP``), ``doubled``, ``doubling_p``,
         ``n_points``, ``n_filters``, ``n_eclipse_points``, ``method``, and ``candidates``
         (periods of the top five peaks, d).  An object with too few points has NaN periods

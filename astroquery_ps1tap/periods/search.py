@@ -17,7 +17,9 @@ Strategies (``eclipsing``):
   eclipses back in, doubles it when alternate cycles differ.  If that periodogram is not
   significant (false-alarm probability above 5 %: a binary flat between its eclipses), or there
   are no such points, all points are searched with 3 harmonics, doubled when the F-test is very
-  significant (p < ``alpha``); a pulsator keeps its period.
+  significant (p < ``alpha``) or when a significant variable of less than half a day looks
+  like a contact binary at half its orbit (`grey_test`: shape and colour); a pulsator keeps its
+  period.
 * ``True``: the eclipse search and rule of `~astroquery_ps1tap.periods.eclipses`.
 * ``False``: the highest peak of a sinusoid's periodogram, never doubled.
 
