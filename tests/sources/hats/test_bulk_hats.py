@@ -101,8 +101,8 @@ def test_every_object_equals_a_plain_reading_of_every_partition(hats, ps1hats_pa
 def test_the_rows_of_lsdbs_join_of_objects_with_their_detections(hats, ps1hats_path, every_object):
     import lsdb
 
-    ids = np.sort(np.random.default_rng(2).choice(every_object["objID"].to_numpy(), 3000,
-                                                   replace=False))
+    rng = np.random.default_rng(2)
+    ids = np.sort(rng.choice(every_object["objID"].to_numpy(), 3000, replace=False))
     needed = list(INPUT_COLUMNS[:-1])
     keep = [("objID", "in", ids.tolist())]
     objects = lsdb.open_catalog(f"{ps1hats_path}/otmo", columns=["objID", "raMean", "decMean"],
