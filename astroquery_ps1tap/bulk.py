@@ -4,9 +4,10 @@ A user with 10^5–10^6 targets wants, per object, the numbers that matter — h
 in each filter, their mean magnitude and scatter, the time span, optionally a period — and the
 light curves of the few that turn out interesting.  Building one `~lightkurve.LightCurve` costs
 about a millisecond, so this module never builds any: `summarize` works on plain numpy arrays of
-many objects at once (one sort, a few ``bincount`` calls; no per-object Python loop), inside each
-HATS partition or TAP batch, and `bulk_summaries` streams the rows to Parquet so that memory is
-bounded by a partition or batch, not by the number of targets.
+many objects at once (a sort where the rows are not in objID order, a few ``bincount`` calls;
+no per-object Python loop), inside each HATS partition or TAP batch, and `bulk_summaries`
+streams the rows to Parquet so that memory is bounded by a partition or batch, not by the
+number of targets.
 
 The quality cut is the light curves' own (`~astroquery_ps1tap.lightcurves.PS1QualityFlags`,
 ``quality_bitmask="default"``: ``psfQfPerfect >= 0.9``, positive flux, flux and error present),
@@ -1024,8 +1025,18 @@ class _HatsRoot:
 
 
 class _HatsEngine:
-    """Summaries from HATS catalogs: objects joined with their detections on objID (margins
-    included), summarised inside each Dask partition; only the summaries leave a partition."""
+    """Summaries from HATS catalogs, one Dask task per detection partition near the targets.
+
+    hats gives the catalogs' structure (partition pixels and files, the margin catalog); the
+    objIDs' encoded positions send each objID only to the partitions near it (`_HatsPlan`); each
+    task reads with pyarrow the few columns it needs of its partition, its margin and the
+    objects, keeps the targets' rows, and summarises them (`_summarize_pixel`): only the
+    summaries leave a task.  The rows are those of lsdb's join of the objects with their
+    detections (margins included), which this path used before: reading each partition with
+    lsdb (a pandas frame with ``ra``/``dec``/``_healpix_29`` added) and merging them with pandas
+    took 9.7x the pyarrow floor at 10^5 objects; see ``docs/bulk.rst`` (B5).  Positions are
+    matched and unknown objIDs found with lsdb, as before.
+    """
     name = "hats"
 
     def __init__(self, client, *, dask_client=None):
