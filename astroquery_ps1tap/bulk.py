@@ -1023,6 +1023,15 @@ class _HatsRoot:
     def __repr__(self):
         return f"<PS1 HATS catalogs at {self.path}>"
 
+    def structure(self):
+        """The catalogs' `~astroquery_ps1tap.sources.hats.catalogs.Catalogs` (hats' structure of
+        each, read once)."""
+        if getattr(self, "_catalogs", None) is None:
+            from .sources.hats.catalogs import Catalogs
+
+            self._catalogs = Catalogs(self.path)
+        return self._catalogs
+
 
 class _HatsEngine:
     """Summaries from HATS catalogs, one Dask task per detection partition near the targets.
@@ -1111,13 +1120,7 @@ class _HatsEngine:
 
     def plan(self, ids, needed):
         """The partition tasks for these objIDs (`_HatsPlan.tasks`)."""
-        catalogs = self.catalogs
-        if catalogs is None:
-            if getattr(self.client, "_catalogs", None) is None:
-                from .sources.hats.catalogs import Catalogs
-
-                self.client._catalogs = Catalogs(self.root)
-            catalogs = self.client._catalogs
+        catalogs = self.catalogs if self.catalogs is not None else self.client.structure()
         return _HatsPlan(catalogs).tasks(ids, needed)
 
     def summaries(self, ids, *, cut, period_search, photometry, progress):
