@@ -268,7 +268,9 @@ class PS1Client:
         progress, on_error
             For many targets, as for `get_detections`.
         **options
-            Options of the source (TAP: ``cache``, ``get_query_payload``, ...).
+            Options of the source (TAP: ``cache``, ``on_truncation``, ``get_query_payload``;
+            for objIDs also those of `get_detections`).  ``columns`` and ``with_means`` are
+            not options here: light curves need their own columns and always fetch the means.
 
         Returns
         -------
