@@ -4,9 +4,10 @@ A user with 10^5–10^6 targets wants, per object, the numbers that matter — h
 in each filter, their mean magnitude and scatter, the time span, optionally a period — and the
 light curves of the few that turn out interesting.  Building one `~lightkurve.LightCurve` costs
 about a millisecond, so this module never builds any: `summarize` works on plain numpy arrays of
-many objects at once (one sort, a few ``bincount`` calls; no per-object Python loop), inside each
-HATS partition or TAP batch, and `bulk_summaries` streams the rows to Parquet so that memory is
-bounded by a partition or batch, not by the number of targets.
+many objects at once (a sort where the rows are not in objID order, a few ``bincount`` calls;
+no per-object Python loop), inside each HATS partition or TAP batch, and `bulk_summaries`
+streams the rows to Parquet so that memory is bounded by a partition or batch, not by the
+number of targets.
 
 The quality cut is the light curves' own (`~astroquery_ps1tap.lightcurves.PS1QualityFlags`,
 ``quality_bitmask="default"``: ``psfQfPerfect >= 0.9``, positive flux, flux and error present),
@@ -86,10 +87,10 @@ def summary_columns(period_search=False):
 # ---- the quality cut: the light curves' own --------------------------------------------------
 def _quality_flags():
     """`PS1QualityFlags` and the function computing its bits (the light curves' definition)."""
-    from .lightcurves.adapters import _quality
+    from .lightcurves.adapters import quality_bits
     from .lightcurves.quality import PS1QualityFlags
 
-    return PS1QualityFlags, _quality
+    return PS1QualityFlags, quality_bits
 
 
 def quality_cut(quality_bitmask="default", min_qf=0.9):
@@ -205,13 +206,13 @@ def summarize(detections, objects=None, *, quality_bitmask="default", min_qf=0.9
     ids = cols["objID"]
     n_rows = len(ids)
     if n_rows and np.any(ids[1:] < ids[:-1]):
-        order = np.argsort(ids, kind="stable")
+        order = _sorting_order(ids)
         cols = {name: values[order] for name, values in cols.items()}
         ids = cols["objID"]
     else:
         order = None
     bands = cols["filterID"]
-    if n_rows and not np.isin(bands, list(schema.FILTER_IDS)).all():
+    if n_rows and not (bands.min() >= min(schema.FILTER_IDS) and bands.max() <= max(schema.FILTER_IDS)):
         bad = bands[~np.isin(bands, list(schema.FILTER_IDS))][0]
         raise ValueError(f"filterID {bad} is not a PS1 filter (1..5)")
     new = np.r_[True, ids[1:] != ids[:-1]] if n_rows else np.zeros(0, bool)
@@ -263,6 +264,24 @@ def summarize(detections, objects=None, *, quality_bitmask="default", min_qf=0.9
         out.update(_periods(cols, good, obj, objid, options))
     return {name: np.asarray(out[name]).astype(dtype, copy=False)
             for name, dtype, _ in summary_columns(bool(period_search))}
+
+
+def _unique(values):
+    """``np.unique`` of an integer array, by sorting (numpy 2's hashing ``unique`` is ~30x slower
+    on int64 objIDs)."""
+    values = np.sort(values)
+    return values[np.r_[True, values[1:] != values[:-1]]] if len(values) else values
+
+
+def _sorting_order(ids):
+    """The stable sorting order of ``ids``, found by sorting its runs of equal values (as
+    ``np.argsort(ids, kind="stable")``, faster when each object's rows mostly come together)."""
+    starts, lengths = _runs(ids)
+    if len(starts) > len(ids) // 4:
+        return np.argsort(ids, kind="stable")
+    by_run = np.argsort(ids[starts], kind="stable")
+    starts, lengths = starts[by_run], lengths[by_run]
+    return np.repeat(starts - (np.cumsum(lengths) - lengths), lengths) + np.arange(len(ids))
 
 
 def _positions(detections, objects, objid, starts, order):
@@ -540,7 +559,12 @@ class SummaryWriter:
         self.unmatched_path = self.path.with_name(self.path.stem + ".unmatched.parquet")
         self.schema = _arrow_schema(period_search, metadata or {})
         self.rows = 0
-        self._writer = pq.ParquetWriter(self.path, self.schema, compression="zstd")
+        # dictionaries only for the constant columns, statistics only for objID (the others'
+        # statistics cannot prune a row group of a partition's objects; writing them doubled
+        # the time of writing)
+        self._writer = pq.ParquetWriter(self.path, self.schema, compression="zstd",
+                                        use_dictionary=["quality_bitmask", "min_qf"],
+                                        write_statistics=["objID"])
 
     def write(self, rows):
         """Append one batch of rows (a dict of arrays from `summarize`)."""
@@ -773,7 +797,7 @@ def bulk_summaries(client, targets, *, output=None, period_search=False, radius=
     parts = []
     try:
         objid, ra, dec, reasons = engine.resolve(wanted, radius_arcsec * u.arcsec, progress)
-        ids = np.unique(objid[objid > 0])
+        ids = _unique(objid[objid > 0])
         seen = np.zeros(len(ids), bool)
         failed = np.zeros(len(ids), bool)
         steps = engine.summaries(ids, cut=cut, period_search=period_search, photometry=photometry,
@@ -999,10 +1023,29 @@ class _HatsRoot:
     def __repr__(self):
         return f"<PS1 HATS catalogs at {self.path}>"
 
+    def structure(self):
+        """The catalogs' `~astroquery_ps1tap.sources.hats.catalogs.Catalogs` (hats' structure of
+        each, read once)."""
+        if getattr(self, "_catalogs", None) is None:
+            from .sources.hats.catalogs import Catalogs
+
+            self._catalogs = Catalogs(self.path)
+        return self._catalogs
+
 
 class _HatsEngine:
-    """Summaries from HATS catalogs: objects joined with their detections on objID (margins
-    included), summarised inside each Dask partition; only the summaries leave a partition."""
+    """Summaries from HATS catalogs, one Dask task per detection partition near the targets.
+
+    hats gives the catalogs' structure (partition pixels and files, the margin catalog); the
+    objIDs' encoded positions send each objID only to the partitions near it (`_HatsPlan`); each
+    task reads with pyarrow the few columns it needs of its partition, its margin and the
+    objects, keeps the targets' rows, and summarises them (`_summarize_pixel`): only the
+    summaries leave a task.  The rows are those of lsdb's join of the objects with their
+    detections (margins included), which this path used before: reading each partition with
+    lsdb (a pandas frame with ``ra``/``dec``/``_healpix_29`` added) and merging them with pandas
+    took 9.7x the pyarrow floor at 10^5 objects; see ``docs/bulk.rst`` (B5).  Positions are
+    matched and unknown objIDs found with lsdb, as before.
+    """
     name = "hats"
 
     def __init__(self, client, *, dask_client=None):
@@ -1040,9 +1083,9 @@ class _HatsEngine:
             return None
         from lsdb.core.search.region_search import MOCSearch
 
-        from .sources.hats.catalogs import _cones
+        from .sources.hats.catalogs import objid_moc
 
-        return MOCSearch(_cones(ids), fine=False)
+        return MOCSearch(objid_moc(ids), fine=False)
 
     def resolve(self, wanted, radius, progress):
         if wanted.kind == "objID":
@@ -1075,6 +1118,11 @@ class _HatsEngine:
             return self.dask_client.compute(frame).result()
         return frame.compute(scheduler="synchronous")
 
+    def plan(self, ids, needed):
+        """The partition tasks for these objIDs (`_HatsPlan.tasks`)."""
+        catalogs = self.catalogs if self.catalogs is not None else self.client.structure()
+        return _HatsPlan(catalogs).tasks(ids, needed)
+
     def summaries(self, ids, *, cut, period_search, photometry, progress):
         import dask
 
@@ -1084,19 +1132,9 @@ class _HatsEngine:
         needed = [c for c in INPUT_COLUMNS if c != "infoFlag"]
         if cut["quality_bitmask"] & ~flags.DEFAULT_BITMASK & ~(flags.MISSING_QF | flags.LOW_SNR):
             needed.append("infoFlag")      # bits read from infoFlag
-        id_filter = [("objID", "in", ids.tolist())]
-        near = self._pixels(ids)
-        objects = self._open("otmo", ("objID", "raMean", "decMean"), filters=id_filter,
-                             search_filter=near)
-        detections = self._open("detection", needed, filters=id_filter, search_filter=near)
-        if objects is None or detections is None:     # no partition near any of the objects
-            return
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            joined = objects.join(detections, left_on="objID", right_on="objID", suffixes=("", "_d"))
-            meta = _empty_frame(bool(period_search))
-            parts = joined.map_partitions(_summarize_partition, needed, cut, period_search,
-                                          meta=meta).to_delayed()
+        tasks = self.plan(ids, needed)
+        parts = [dask.delayed(_summarize_pixel, pure=True)(task, cut, period_search)
+                 for task in tasks]
         bar = _bar(len(parts), "PS1 summaries", progress if progress is not None else len(parts) > 1,
                    unit="partition")
         empty = ids[:0]
@@ -1108,7 +1146,7 @@ class _HatsEngine:
                 index = {future.key: k for k, future in enumerate(futures)}
                 done, following = {}, 0
                 for future in as_completed(futures):   # written in partition order, as they come
-                    done[index[future.key]] = _rows(future.result(), period_search)
+                    done[index[future.key]] = future.result()
                     future.release()
                     _advance(bar, 1)
                     while following in done:
@@ -1116,9 +1154,9 @@ class _HatsEngine:
                         following += 1
             else:
                 for part in parts:
-                    frame = dask.compute(part, scheduler="synchronous")[0]
+                    rows = dask.compute(part, scheduler="synchronous")[0]
                     _advance(bar, 1)
-                    yield _rows(frame, period_search), empty, empty
+                    yield rows, empty, empty
         finally:
             _close(bar)
 
@@ -1150,27 +1188,200 @@ def _plain(frame, name, dtype):
     return values.to_numpy(dtype=dtype) if hasattr(values, "to_numpy") else np.asarray(values, dtype)
 
 
-def _empty_frame(period_search):
-    import pandas as pd
-
-    return pd.DataFrame({name: np.zeros(0, dtype) for name, dtype, _ in summary_columns(period_search)})
-
-
-def _summarize_partition(frame, needed, cut, period_search):
-    """Summaries of one partition of the objects-detections join (a pandas frame)."""
-    import pandas as pd
-
-    columns = {"objID": frame["objID"], "raMean": frame["raMean"], "decMean": frame["decMean"]}
-    for name in needed:
-        if name != "objID":
-            columns[name] = frame[f"{name}_d"] if f"{name}_d" in frame.columns else frame[name]
-    rows = summarize(columns, quality_bitmask=cut["quality_bitmask"], min_qf=cut["min_qf"],
-                     period_search=period_search)
-    return pd.DataFrame(rows)
+# ---- HATS: hats plans the partitions, pyarrow reads them, numpy summarises ---------------------------
+#: HEALPix order of the cells whose 3x3 blocks send an objID to the partitions near the position it
+#: encodes: cells of ~103", so a block holds every point within ~64" of that position (hats'
+#: ``order2mindist(11)``), far more than `~.sources.hats.catalogs.LOOKUP_RADIUS_ARCSEC`.
+ASSIGN_ORDER = 11
 
 
-def _rows(frame, period_search):
-    return {name: frame[name].to_numpy(dtype=dtype) for name, dtype, _ in summary_columns(period_search)}
+@dataclass
+class _PixelTask:
+    """What one Dask task reads and summarises: the objects of one detection partition's pixel.
+
+    An object belongs to the pixel its own position lies in (as in lsdb's join, which filters the
+    objects to the aligned pixel); its detections lie in that partition or within 10″ of it, in
+    the partition's margin (the margin catalog's partition of the same pixel).
+    """
+    pixel: object          # hats.pixel_math.HealpixPixel
+    lower: int             # the pixel's range of spatial index (_healpix_29) values: [lower, upper)
+    upper: int
+    detections: tuple      # the detection partition's file and its margin's (each may be None)
+    objects: tuple         # the object partitions' files that overlap the pixel
+    ids: np.ndarray        # the targets' objIDs whose objects can lie in the pixel (sorted)
+    columns: tuple         # the measurement columns read
+    healpix_column: str    # the objects' spatial index column ("" if absent: computed from ra/dec)
+    healpix_order: int
+
+
+class _HatsPlan:
+    """Which partitions of the PS1 HATS catalogs hold which targets, from hats' catalog structure
+    (pixel lists, partition files) and the positions objIDs encode; no rows are read here."""
+
+    def __init__(self, catalogs):
+        import hats
+
+        detection, _ = catalogs.structure("detection")
+        objects, _ = catalogs.structure("otmo")
+        self.detection = getattr(detection, "main_catalog", detection)
+        margin_dir = getattr(detection, "default_margin_catalog_dir", None)
+        self.margin = hats.read_hats(margin_dir) if margin_dir is not None else None
+        if self.margin is None:
+            warnings.warn(f"the detection catalog at {catalogs.location('detection')} has no margin "
+                          "catalog: objects near a partition's edge lose the detections that lie "
+                          "in the next partition", RuntimeWarning, stacklevel=4)
+        self.objects = getattr(objects, "main_catalog", objects)
+
+    def tasks(self, ids, columns):
+        """One `_PixelTask` per detection pixel that may hold any of ``ids`` (sorted, unique)."""
+        pixels, files = _partitions(self.detection)
+        margins = _partitions(self.margin)[1] if self.margin is not None else {}
+        extra = [p for p in margins if p not in files]      # margin rows only, no partition there
+        lower, upper = _index_ranges(pixels + extra)
+        order = np.argsort(lower)
+        if np.any(lower[order][1:] < upper[order][:-1]):
+            from .sources.hats.catalogs import CatalogError
+
+            raise CatalogError("the detection catalog's margin partitions overlap its partitions "
+                               "at other orders; this reader expects hats-import's layout")
+        task_pixels = [(pixels + extra)[i] for i in order]
+        lower, upper = lower[order], upper[order]
+        object_pixels, object_files = _partitions(self.objects)
+        object_lower, object_upper = _index_ranges(object_pixels)
+        by_object = np.argsort(object_lower)
+        object_lower, object_upper = object_lower[by_object], object_upper[by_object]
+        info = self.objects.catalog_info
+        healpix_column = info.healpix_column if self.objects.has_healpix_column() else ""
+        tasks = []
+        for k, ids_here in _assign(ids, lower, upper):
+            pixel = task_pixels[k]
+            first = np.searchsorted(object_upper, lower[k], side="right")
+            last = np.searchsorted(object_lower, upper[k], side="left")
+            tasks.append(_PixelTask(
+                pixel=pixel, lower=int(lower[k]), upper=int(upper[k]),
+                detections=(files.get(pixel), margins.get(pixel)),
+                objects=tuple(object_files[object_pixels[j]] for j in by_object[first:last]),
+                ids=ids_here, columns=tuple(columns), healpix_column=healpix_column,
+                healpix_order=int(getattr(info, "healpix_order", None) or 29)))
+        return tasks
+
+
+def _partitions(catalog):
+    """The catalog's partition pixels and ``{pixel: file}`` (hats' paths)."""
+    from hats.io import paths
+
+    pixels = list(catalog.get_healpix_pixels())
+    base = catalog.catalog_base_dir
+    suffix = getattr(catalog.catalog_info, "npix_suffix", ".parquet") or ".parquet"
+    return pixels, {p: paths.pixel_catalog_file(base, p, npix_suffix=suffix) for p in pixels}
+
+
+def _index_ranges(pixels):
+    """``[lower, upper)`` spatial index (order 29) ranges of HEALPix pixels."""
+    from hats.pixel_math.spatial_index import healpix_to_spatial_index
+
+    lower = np.array([healpix_to_spatial_index(p.order, p.pixel) for p in pixels], dtype=np.int64)
+    upper = np.array([healpix_to_spatial_index(p.order, p.pixel + 1) for p in pixels], dtype=np.int64)
+    return lower.reshape(-1), upper.reshape(-1)
+
+
+def _assign(ids, lower, upper):
+    """``(k, objIDs)`` for each partition ``k`` (disjoint sorted ``[lower, upper)`` spatial index
+    ranges) near the position an objID encodes: those that overlap the 3x3 block of
+    `ASSIGN_ORDER` cells around it."""
+    import cdshealpix.nested
+    from hats.pixel_math.healpix_shim import radec2pix
+
+    from .sources.hats.catalogs import objid_positions
+
+    ra, dec = objid_positions(ids)
+    cells = radec2pix(ASSIGN_ORDER, ra % 360.0, np.clip(dec, -90.0, 90.0)).astype(np.int64)
+    block = cdshealpix.nested.neighbours(cells.astype(np.uint64), ASSIGN_ORDER).astype(np.int64)
+    shift = 2 * (29 - ASSIGN_ORDER)
+    valid = block >= 0
+    first = np.searchsorted(upper, block << shift, side="right")
+    last = np.searchsorted(lower, (block + 1) << shift, side="left")
+    count = np.where(valid, np.maximum(last - first, 0), 0).ravel()
+    total = int(count.sum())
+    start = np.cumsum(count) - count
+    partition = np.repeat(first.ravel(), count) + (np.arange(total) - np.repeat(start, count))
+    target = np.repeat(np.repeat(np.arange(len(ids)), block.shape[1]), count)
+    pairs = _unique(partition * len(ids) + target)            # by partition, then objID
+    partition, target = pairs // len(ids), pairs % len(ids)
+    cuts = np.flatnonzero(np.diff(partition)) + 1
+    for part, chosen in zip(np.split(partition, cuts), np.split(target, cuts)):
+        if len(part):
+            yield int(part[0]), ids[chosen]
+
+
+def _read_rows(path, columns, ids):
+    """``columns`` of the rows of one Parquet partition whose objID is in ``ids`` (sorted), as
+    plain arrays: only the row groups whose objID statistics allow one are read."""
+    from hats.io import file_io
+
+    parquet = file_io.read_parquet_file(path)
+    metadata = parquet.metadata
+    names = [metadata.schema.column(i).path for i in range(metadata.num_columns)]
+    at = names.index("objID")
+    groups = []
+    for g in range(metadata.num_row_groups):
+        stats = metadata.row_group(g).column(at).statistics
+        if stats is None or not stats.has_min_max or (
+                np.searchsorted(ids, stats.max, side="right") > np.searchsorted(ids, stats.min)):
+            groups.append(g)
+    table = parquet.read_row_groups(groups, columns=list(columns))
+    keep = _rows_of(table["objID"].to_numpy(), ids)
+    return {name: table[name].to_numpy()[keep] for name in columns}
+
+
+def _rows_of(objid, ids):
+    """Which rows have an objID in ``ids`` (sorted): a boolean mask.
+
+    Each run of equal objIDs is looked up once: a partition's rows come in spatial-index order,
+    which keeps most objects' detections together, so there are about as many runs as objects.
+    """
+    if not len(ids) or not len(objid):
+        return np.zeros(len(objid), bool)
+    starts, lengths = _runs(objid)
+    heads = objid[starts]
+    hit = ids[np.searchsorted(ids, heads).clip(0, len(ids) - 1)] == heads
+    return np.repeat(hit, lengths)
+
+
+def _runs(values):
+    """Starts and lengths of the runs of equal values of a non-empty array."""
+    starts = np.r_[0, np.flatnonzero(values[1:] != values[:-1]) + 1]
+    return starts, np.diff(np.r_[starts, len(values)])
+
+
+def _summarize_pixel(task, cut, period_search):
+    """Summaries of the targets whose objects lie in one detection pixel (one Dask task).
+
+    Reads, with pyarrow, only the needed columns of the object partitions overlapping the pixel
+    and of the detection partition and its margin, keeping the rows of the task's objIDs; the
+    objects are those whose position lies in the pixel; `summarize` does the rest.
+    """
+    position = ["objID", "raMean", "decMean"]
+    index = [task.healpix_column] if task.healpix_column else []
+    parts = [_read_rows(path, position + index, task.ids) for path in task.objects]
+    objects = {name: np.concatenate([p[name] for p in parts]) if parts else np.zeros(0)
+               for name in position + index}
+    if task.healpix_column:       # the spatial index at order 29, as the pixels' ranges
+        spatial = objects[task.healpix_column].astype(np.int64) << 2 * (29 - task.healpix_order)
+    else:
+        from hats.pixel_math.spatial_index import compute_spatial_index
+
+        spatial = compute_spatial_index(objects["raMean"], objects["decMean"])
+    mine = (spatial >= task.lower) & (spatial < task.upper)
+    objects = {name: objects[name][mine] for name in position}
+    objects["objID"] = objects["objID"].astype(np.int64)
+    owned = _unique(objects["objID"])
+    rows = [_read_rows(path, task.columns, owned) for path in task.detections
+            if path is not None and len(owned)]
+    detections = {name: np.concatenate([r[name] for r in rows]) if rows else np.zeros(0)
+                  for name in task.columns}
+    return summarize(detections, objects, quality_bitmask=cut["quality_bitmask"],
+                     min_qf=cut["min_qf"], period_search=period_search)
 
 
 # ---- the ``ps1tap bulk`` command ---------------------------------------------------------------------

@@ -49,11 +49,12 @@ class PS1Client:
             unknown = [name for name in options if name not in parameters]
             if unknown:
                 reason = source.unsupported.get(unknown[0], "")
-                accepted = [n for n, p in parameters.items() if p.kind is p.KEYWORD_ONLY]
+                accepted = [n for n, p in parameters.items()
+                            if p.kind is p.KEYWORD_ONLY and n not in options]
                 raise InvalidQueryError(
                     f"{unknown[0]!r} is not an option of the {source.name} source"
                     + (f" ({reason})" if reason else "")
-                    + f"; its options here are: {', '.join(accepted) or 'none'}")
+                    + f"; its other options here are: {', '.join(accepted) or 'none'}")
         return function(*args, **options)
 
     # ---- objects -------------------------------------------------------------------------------
@@ -218,6 +219,7 @@ class PS1Client:
         >>> len(PanstarrsTap.get_detections(153102917444859851, min_qf=0.9))
         45
         """
+        _refuse_own_options("get_detections", options, ("with_means", "warn_missing"))
         ids = targets.parse_objids(objid)
         targets.parse_bands(bands)
         return self._measurements(ids, photometry=photometry, bands=bands, min_qf=min_qf,
@@ -266,7 +268,9 @@ class PS1Client:
         progress, on_error
             For many targets, as for `get_detections`.
         **options
-            Options of the source (TAP: ``cache``, ``get_query_payload``, ...).
+            Options of the source (TAP: ``cache``, ``on_truncation``, ``get_query_payload``;
+            for objIDs also those of `get_detections`).  ``columns`` and ``with_means`` are
+            not options here: light curves need their own columns and always fetch the means.
 
         Returns
         -------
@@ -287,6 +291,7 @@ class PS1Client:
 
         >>> lcs = PanstarrsTap.get_lightcurves("KQ UMa")  # doctest: +REMOTE_DATA
         """
+        _refuse_own_options("get_lightcurves", options, ("columns", "with_means", "warn_missing"))
         targets.check_lightcurve_options(flux, quality_bitmask)  # before anything is fetched
         targets.parse_bands(bands)
         request = dict(photometry=photometry, bands=bands, min_qf=min_qf, progress=progress,
@@ -395,6 +400,24 @@ def _report_failures(detections, fetched, on_error):
         raise PartialResultError(message + " (they are this error's .failed; what succeeded is its "
                                  ".result).", detections, failed.tolist(), errors)
     warnings.warn(message + " (they are listed in meta['failed_objIDs']).", PartialResultWarning)
+
+
+#: Why a public method sets a source option itself (it cannot be passed to that method).
+_OWN_OPTIONS = {
+    "with_means": "get_lightcurves fetches each object's means with its measurements; "
+                  "query_region and query_object give the means of objects",
+    "columns": "light curves are built from their own columns; use get_detections(columns=...) "
+               "for others",
+}
+
+
+def _refuse_own_options(method, options, own):
+    """Refuse, before any request, a source option that ``method`` sets itself."""
+    for name in own:
+        if name in options:
+            reason = _OWN_OPTIONS.get(name)
+            raise InvalidQueryError(f"{name!r} is not an option of {method}"
+                                    + (f": {reason}" if reason else ""))
 
 
 def _warn_missing(detections, ids, request):

@@ -8,7 +8,10 @@ same layout as STScI's PS1 DR2 HATS root and the project's local HATS copy:
   with its default 10 arcsec margin catalog;
 * ``detection/``: a HATS collection of every single-epoch detection on all 58 columns of
   ``dbo.Detection`` (types from the package's schema), positioned by each detection's own ra/dec
-  and sorted by objID as in STScI's build, with its default 10 arcsec margin catalog.
+  and imported with ``sort_columns="objID"`` as in STScI's build (hats-import then writes each
+  partition in spatial-index order, ``_healpix_29``, with objID breaking ties: each object's
+  detections mostly come together, not in objID order), with its default 10 arcsec margin
+  catalog.
 
 The sky is ``--fields`` fields (0.5 deg cones spread over the 3pi sky) of ``--objects-per-field``
 objects each.  Cadence, magnitudes, colours, detection probabilities, flux errors, psfQfPerfect and

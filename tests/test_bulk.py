@@ -86,6 +86,24 @@ class TestSummarize:
             rows = {k: v for k, v in summarize(det, quality_bitmask=bitmask).items()}
         assert_same_as_lightcurves(rows, by_object)
 
+    def test_rows_in_runs_of_objects_in_any_order(self):
+        # HATS partitions hold rows in sky order: mostly one run per object, in no objID order,
+        # an object sometimes split in two runs; summaries must not depend on the order
+        det = constructed_detections()
+        det = det[np.argsort(det["objID"], kind="stable")]
+        ids = np.unique(det["objID"])
+        first_half = np.isin(det["objID"], ids[::2]) & (det["obsTime"] < 56000)
+        runs = np.random.default_rng(5).permutation(len(ids))
+        rank = np.where(first_half, -1, runs[np.searchsorted(ids, det["objID"])])
+        in_runs = det[np.argsort(rank, kind="stable")]
+        assert np.any(np.diff(in_runs["objID"]) < 0)
+        rows = summarize(in_runs)
+        assert_same_as_lightcurves(rows, to_lightcurves_by_object(det))
+        sorted_rows = summarize(det)      # the same, but for the order of the sums' terms
+        for name in rows:
+            np.testing.assert_allclose(rows[name], sorted_rows[name], rtol=1e-13, equal_nan=True,
+                                       err_msg=name)
+
     def test_the_cut_is_the_light_curves_default_and_is_recorded(self):
         assert quality_cut() == {"quality_bitmask": PS1QualityFlags.DEFAULT_BITMASK, "min_qf": 0.9}
         rows = summarize(constructed_detections())

@@ -43,7 +43,8 @@ from .. import schema, tables
 from .quality import PS1QualityFlags
 
 __all__ = ["to_lightcurves", "to_lightcurves_by_object", "LightCurvesByObject", "combine_bands",
-           "as_collection", "PS1LightCurveCollection", "PS1LightCurveWarning", "MISSION"]
+           "as_collection", "PS1LightCurveCollection", "PS1LightCurveWarning", "MISSION",
+           "quality_bits"]
 
 #: ``meta["MISSION"]`` of every curve.
 MISSION = "Pan-STARRS1"
@@ -139,8 +140,14 @@ def _take(cols, index):
     return {name: values[index] for name, values in cols.items()}
 
 
-def _quality(cols, flux_name, min_qf):
-    """Return (quality array, note) for the rows in ``cols``."""
+def quality_bits(cols, flux_name, min_qf):
+    """The `PS1QualityFlags` bits of every row of ``cols``, and a note: ``(int32 array, str)``.
+
+    ``cols`` maps column names to plain arrays: ``flux_name`` and, where present,
+    ``flux_name + "Err"``, ``psfQfPerfect`` (below ``min_qf`` sets LOW_QF) and ``infoFlag``.
+    The note says which bits could not be evaluated for lack of a column ("" if none).  The light
+    curves use it; so does `astroquery_ps1tap.bulk.summarize`, so that their cuts are one.
+    """
     q = PS1QualityFlags
     fvals = cols[flux_name]
     quality = np.zeros(len(fvals), dtype=np.int32)
@@ -232,7 +239,7 @@ def _make_lightcurve(cols, band, objid, mean_row, kind, bitmask, min_qf, positio
     """Build the LightCurve of one filter of one object from its rows (plain arrays)."""
     flux_name = f"{kind}Flux"
     n_input = len(cols["obsTime"])
-    quality, note = _quality(cols, flux_name, min_qf)
+    quality, note = quality_bits(cols, flux_name, min_qf)
     keep = (quality & bitmask) == 0
     removed = quality[~keep]
     masked_flags = {name: int(np.count_nonzero(removed & bit))

@@ -26,7 +26,7 @@ from astroquery.exceptions import InvalidQueryError
 from ... import schema
 from ...targets import number, parse_bands, parse_min_detections
 
-__all__ = ["DEFAULT_PATH", "CATALOGS", "Catalogs", "CatalogError", "objid_positions",
+__all__ = ["DEFAULT_PATH", "CATALOGS", "Catalogs", "CatalogError", "objid_positions", "objid_moc",
            "import_lsdb", "root_path"]
 
 #: STScI's public PS1 DR2 HATS root (anonymous S3).
@@ -285,7 +285,7 @@ class Catalogs:
         catalog = None
         if len(ids):
             catalog = self.open(name, columns=columns,
-                                search_filter=MOCSearch(_cones(ids), fine=False),
+                                search_filter=MOCSearch(objid_moc(ids), fine=False),
                                 filters=[("objID", "in", ids.tolist())] + list(filters))
         return self._table(catalog, columns, client=client, progress=progress,
                            description=f"PS1 {name}")
@@ -326,8 +326,9 @@ class Catalogs:
         return _to_table(frame, columns)
 
 
-def _cones(ids):
-    """A MOC of the `LOOKUP_RADIUS_ARCSEC` cones around the positions objIDs encode."""
+def objid_moc(ids):
+    """A `mocpy.MOC` of the `LOOKUP_RADIUS_ARCSEC` cones around the positions the objIDs encode
+    (`objid_positions`): the sky where those objects' rows can be."""
     ra, dec = objid_positions(ids)
     return _cones_at(ra, dec, LOOKUP_RADIUS_ARCSEC)
 

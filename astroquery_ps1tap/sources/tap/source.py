@@ -255,8 +255,13 @@ class TapSource(Source):
 
     def cone_measurements(self, ra, dec, radius_deg, *, photometry="detection", bands=None,
                           min_qf=None, min_detections=2, progress=None, cache=True,
-                          get_query_payload=False):
-        """Measurements with means of the objects in a small cone: one joined query."""
+                          on_truncation="warn", get_query_payload=False):
+        """Measurements with means of the objects in a small cone: one joined query.
+
+        ``on_truncation`` (``"warn"`` or ``"raise"``) says what a cut at the row limit does.
+        """
+        check_on_truncation(on_truncation)
+
         def build(schema):
             return adql.lightcurve_query(ra, dec, radius_deg, photometry=photometry, bands=bands,
                                          min_qf=min_qf, min_detections=min_detections, schema=schema)
@@ -267,7 +272,8 @@ class TapSource(Source):
             return query
         self._check(query)
         result = self.run(query, cache=cache, expected_rows=_DETECTIONS_PER_OBJECT)
-        warn_or_raise_truncated(result, what="get_lightcurves", advice="Use a smaller radius.")
+        warn_or_raise_truncated(result, what="get_lightcurves", advice="Use a smaller radius.",
+                                on_truncation=on_truncation)
         names = {n.lower(): n for n in result.table.colnames}
         done = np.unique(np.asarray(np.ma.getdata(result.table[names["objid"]]), dtype=np.int64))
         return Batches([result.table], done, [])

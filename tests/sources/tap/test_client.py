@@ -106,6 +106,13 @@ class TestRefusedBeforeAnyNetworkCall:
         (lambda c: c.match_positions((1, 2)), InvalidQueryError, "SkyCoord array"),
         (lambda c: c.query_object(""), InvalidQueryError, "non-empty string"),
         (lambda c: c.list_columns("nosuch"), InvalidQueryError, "unknown table"),
+        (lambda c: c.get_detections(1, with_means=True), InvalidQueryError,
+         "'with_means' is not an option of get_detections: get_lightcurves fetches"),
+        (lambda c: c.get_lightcurves(1, columns=["apFlux"]), InvalidQueryError,
+         r"'columns' is not an option of get_lightcurves: .*get_detections\(columns=...\)"),
+        (lambda c: c.get_detections(1, colour="g"), InvalidQueryError,
+         "'colour' is not an option of the TAP source; its other options here are: chunk_size, "
+         "upload, max_workers, async_job, cache, on_truncation, get_query_payload$"),
     ])
     def test_refused(self, offline, call, error, message):
         with pytest.raises(error, match=message):

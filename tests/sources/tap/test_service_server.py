@@ -253,6 +253,18 @@ class TestTruncationReports:
                 pytest.warns(MaxResultsWarning, match="one filter at a time.*min_qf=0.9"):
             ps1.get_detections(KQ.objid, cache=False)
 
+    def test_light_curves_at_a_position_warn_or_raise_as_asked(self, ps1tap_server):
+        ps1 = PanstarrsTapClass(server=ps1tap_server)
+        position = f"{KQ.cone_ra} {KQ.cone_dec}"
+        with conf.set_temp("row_limit", 3), pytest.raises(
+                MaxResultsError, match=r"get_lightcurves: the service returned only the first 3 rows"
+                                       r".*Use a smaller radius"):
+            ps1.get_lightcurves(position, cache=False, on_truncation="raise")
+        with conf.set_temp("row_limit", 3), pytest.warns(MaxResultsWarning, match="get_lightcurves"):
+            ps1.get_lightcurves(position, cache=False)
+        with pytest.raises(ValueError, match="on_truncation must be 'warn' or 'raise'"):
+            ps1.get_lightcurves(position, on_truncation="ignore")
+
 
 class TestFailuresOfOneObject:
     def test_one_objects_failure_is_that_objects(self, ps1, proxy):
