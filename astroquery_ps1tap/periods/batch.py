@@ -53,6 +53,23 @@ HARMONIC_CANDIDATES = 5
 HARMONICS = 3
 
 
+def _power_at(t, y, dy, band, starts, obj, frequency, engine):
+    """Each object's sinusoid periodogram power (`~.periodograms.multiband_power`) at its own
+    ``frequency`` (NaN where that is NaN): ``1 - chi2 / chi2_0``, chi2_0 that of the means per
+    filter alone."""
+    chi2 = harmonic_chi2_many(t, y, dy, band, starts, frequency[:, None], 1, engine=engine)[:, 0]
+    n_obj = len(starts) - 1
+    n_bands = int(band.max()) + 1 if len(band) else 1
+    key = obj * n_bands + band
+    w = 1.0 / dy**2
+    mean = np.bincount(key, weights=w * y, minlength=n_obj * n_bands) / np.maximum(
+        np.bincount(key, weights=w, minlength=n_obj * n_bands), 1e-300)
+    chi0 = np.bincount(obj, weights=w * (y - mean[key]) ** 2, minlength=n_obj)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        power = np.where(chi0 > 0, 1.0 - chi2 / chi0, 0.0)
+    return np.where(np.isfinite(frequency), np.clip(power, 0.0, 1.0), np.nan)
+
+
 def _visits(t, obj, n_obj, separation):
     """Per object: points closer in time than ``separation`` to the previous one count once."""
     order = np.lexsort((t, obj))
@@ -195,9 +212,10 @@ def find_periods(data=None, *, objid=None, time=None, mag=None, mag_err=None, ba
         chosen[choose] = grid[np.arange(len(choose)), np.argmin(chi2, axis=1)]
         method[choose] = f"{n_candidates}+{HARMONIC_CANDIDATES} candidates, {nterms} harmonics"
     peak_period = 1.0 / chosen
-    nearest = np.argmin(np.where(np.isfinite(cand_f), np.abs(cand_f - chosen[:, None]), np.inf),
-                        axis=1)
-    power = np.where(np.isfinite(chosen), cand_p[np.arange(n_obj), nearest], np.nan)
+    # the sinusoid's power at the chosen frequency itself (which may be a harmonic-sum peak, or
+    # a finer point than the candidate's), with the points its periodogram was computed on
+    searched_err = np.where(in_eclipse & np.repeat(ellipsoidal, counts), np.inf, dy)
+    power = _power_at(t, y, searched_err, band_code, starts, obj, chosen, engine)
     from scipy import stats
     p_double = np.full(n_obj, np.nan)
     for group, terms in ((ellipsoidal, 3), (~ellipsoidal, int(nterms))):

@@ -88,6 +88,26 @@ def test_one_row_per_object_with_its_counts(searched):
     assert np.any(rows["n_eclipse_points"] >= 2)
 
 
+def test_power_is_the_periodograms_at_the_periodogram_period(searched):
+    """Also where the period came from the harmonic sum's candidates (narrow eclipses), not from
+    a peak of the sinusoid's periodogram."""
+    from astroquery_ps1tap.periods import multiband_power
+    from astroquery_ps1tap.periods.inputs import objects_arrays
+
+    for kind in ("eb_detached", "rrab"):
+        truth, rows = searched[kind]
+        det, _ = simulate_population(kind, 100, seed=KINDS.index(kind),
+                                     first_objid=1 + KINDS.index(kind) * 1000)
+        _, starts, t, y, dy, band = objects_arrays(det)
+        all_points = np.flatnonzero(["without eclipse points" not in m for m in rows["method"]])
+        assert len(all_points) >= 80
+        for k in all_points:
+            at = slice(starts[k], starts[k + 1])
+            frequency = 1 / rows["periodogram_period"].value[k]
+            expected = multiband_power(t[at], y[at], dy[at], band[at], [frequency])[0]
+            assert rows["power"][k] == pytest.approx(expected, abs=1e-6)
+
+
 def test_agrees_with_find_period_on_the_tutorial_stars():
     stars = [simulate_detections("rrlyrae", 0.48636, seed=1, objid=1),
              simulate_detections("eclipsing", 3.6071431, epoch=54998.79, depths=(0.6, 0.25),
