@@ -65,10 +65,6 @@ GREY_EVIDENCE = 4.0
 #: Only variables with shorter periodogram periods (d) are tested (contact binaries' orbits last
 #: less than ~1 d, and they vary twice per orbit).
 GREY_MAX_PERIOD = 0.5
-#: The amplitude-ratio test of earlier versions (`amplitude_ratio`): a ratio g / izy below
-#: ``GREY_RATIO`` and 3 standard errors below ``PULSATOR_RATIO`` was taken for grey.
-GREY_RATIO = 1.3
-PULSATOR_RATIO = 1.6
 
 
 def amplitude_ratio(t, y, dy, bands, frequency):
