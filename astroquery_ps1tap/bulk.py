@@ -1402,7 +1402,7 @@ def add_bulk_parser(commands):
                       help="TAP (default: --server) or HATS catalogs at PATH (default: "
                            "$PS1HATS_PATH)")
     bulk.add_argument("--period-search", action="store_true",
-                      help="also search each object for a period (slow: ~0.1 s per object)")
+                      help="also search each object for a period (find_periods: ~10-20 ms per object)")
     bulk.add_argument("--radius", default="1 arcsec", help="match radius for positions")
     bulk.add_argument("--photometry", choices=("detection", "forced"), default="detection")
     bulk.add_argument("--quality", default="default",
