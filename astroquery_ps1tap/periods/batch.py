@@ -165,13 +165,18 @@ def find_periods(data=None, *, objid=None, time=None, mag=None, mag_err=None, ba
     cand_f = np.full((n_obj, n_candidates), np.nan)
     cand_p = np.zeros((n_obj, n_candidates))
     cand_h = np.full((n_obj, HARMONIC_CANDIDATES), np.nan)
-    sel = np.flatnonzero(enough)
-    if len(sel):
-        index, sub_starts = _subset(starts, sel)
-        cand_f[sel], cand_p[sel], cand_h[sel], _ = multiband_peaks(
-            t[index], y[index], fit_err[index], band_code[index], sub_starts, freq,
+
+    def search(members, err):
+        """The candidates of these objects, from their points weighted by ``err``."""
+        index, sub_starts = _subset(starts, members)
+        cand_f[members], cand_p[members], cand_h[members], _ = multiband_peaks(
+            t[index], y[index], err[index], band_code[index], sub_starts, freq,
             n_peaks=n_candidates, n_harmonic_peaks=HARMONIC_CANDIDATES, harmonics=HARMONICS,
             engine=engine)
+
+    sel = np.flatnonzero(enough)
+    if len(sel):
+        search(sel, fit_err)
     visits = _visits(t, obj, n_obj, min_period / 4)
     n_kept = visits - np.where(ellipsoidal, n_ecl, 0)
     m_eff = INDEPENDENT_FREQUENCIES * (freq[-1] - freq[0]) * np.maximum(spans, 1e-9)
@@ -182,11 +187,7 @@ def find_periods(data=None, *, objid=None, time=None, mag=None, mag_err=None, ba
                                 m_eff / INDEPENDENT_FREQUENCIES)
     again = np.flatnonzero(ellipsoidal & ~(uncalibrated < ELLIPSOIDAL_MAX_FAP))
     if len(again):
-        index, sub_starts = _subset(starts, again)
-        cand_f[again], cand_p[again], cand_h[again], _ = multiband_peaks(
-            t[index], y[index], dy[index], band_code[index], sub_starts, freq,
-            n_peaks=n_candidates, n_harmonic_peaks=HARMONIC_CANDIDATES, harmonics=HARMONICS,
-            engine=engine)
+        search(again, dy)
         ellipsoidal[again] = False
         fap[again] = analytic_fap(cand_p[again, 0], visits[again], n_filters[again] + 2,
                                   m_eff[again])
