@@ -151,6 +151,31 @@ def harmonic_sum(power, f0, df, harmonics, out):
         out[k] = acc
 
 
+@numba.njit(boundscheck=False, cache=True, nogil=True)
+def refine_peaks(tt, ww, wro, bs, f0, df, idx, best, refine, harmonics, out_f, out_p):
+    """Each maximum ``idx[i]`` of a grid (``f0``, ``df``) refined on a grid ``refine`` times
+    finer, to the highest power summed over its first ``harmonics`` harmonics (1: the power
+    itself); NaN and 0 where ``best[i] < 0`` (no maximum)."""
+    n_fine = 2 * refine + 1
+    dfine = df / refine
+    fine = np.zeros(n_fine)
+    total = np.zeros(n_fine)
+    for i in range(len(idx)):
+        if best[i] < 0:
+            out_f[i] = np.nan
+            out_p[i] = 0.0
+            continue
+        fs = f0 + idx[i] * df - df
+        total[:] = 0.0
+        for h in range(1, harmonics + 1):
+            power_one(tt, ww, wro, bs, h * fs, h * dfine, n_fine, fine)
+            for j in range(n_fine):
+                total[j] += fine[j]
+        j = np.argmax(total)
+        out_f[i] = fs + j * dfine
+        out_p[i] = total[j]
+
+
 @numba.njit(parallel=True, boundscheck=False, cache=True)
 def peaks_many(t, w, wr, bstart, starts, f0, df, nf, n_top, sep, refine, out_f, out_p,
                harmonics, out_hf, out_hp):
@@ -168,18 +193,7 @@ def peaks_many(t, w, wr, bstart, starts, f0, df, nf, n_top, sep, refine, out_f, 
         idx = np.empty(n_top, np.int64)
         best = np.empty(n_top)
         top_maxima(power, n_top, sep, idx, best)
-        fine = np.zeros(2 * refine + 1)
-        dfine = df / refine
-        for i in range(n_top):
-            if best[i] < 0:
-                out_f[o, i] = np.nan
-                out_p[o, i] = 0.0
-                continue
-            fs = f0 + idx[i] * df - df
-            power_one(tt, ww, wro, bs, fs, dfine, 2 * refine + 1, fine)
-            j = np.argmax(fine)
-            out_f[o, i] = fs + j * dfine
-            out_p[o, i] = fine[j]
+        refine_peaks(tt, ww, wro, bs, f0, df, idx, best, refine, 1, out_f[o], out_p[o])
         if n_h == 0:
             continue
         # candidates of the harmonic sum (narrow eclipses spread their power over harmonics)
@@ -188,21 +202,8 @@ def peaks_many(t, w, wr, bstart, starts, f0, df, nf, n_top, sep, refine, out_f, 
         hidx = np.empty(n_h, np.int64)
         hbest = np.empty(n_h)
         top_maxima(hsum, n_h, sep, hidx, hbest)
-        total = np.zeros(2 * refine + 1)
-        for i in range(n_h):
-            if hbest[i] < 0:
-                out_hf[o, i] = np.nan
-                out_hp[o, i] = 0.0
-                continue
-            fs = f0 + hidx[i] * df - df
-            total[:] = 0.0
-            for h in range(1, harmonics + 1):
-                power_one(tt, ww, wro, bs, h * fs, h * dfine, 2 * refine + 1, fine)
-                for j in range(2 * refine + 1):
-                    total[j] += fine[j]
-            j = np.argmax(total)
-            out_hf[o, i] = fs + j * dfine
-            out_hp[o, i] = total[j]
+        refine_peaks(tt, ww, wro, bs, f0, df, hidx, hbest, refine, harmonics, out_hf[o],
+                     out_hp[o])
 
 
 @numba.njit(boundscheck=False, cache=True, nogil=True)
